@@ -1,0 +1,143 @@
+//! The appliance configuration file (TOML).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+/// Environment variable holding the KEK passphrase, when the KEK file is passphrase-wrapped.
+pub const KEK_PASSPHRASE_ENV: &str = "STRONGROOM_KEK_PASSPHRASE";
+
+/// `strongroomd run --config FILE`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the module's store, KEK and users' file areas live.
+    pub data_dir: PathBuf,
+    /// Module object storage in bytes (capability 27).
+    #[serde(default = "default_total_storage")]
+    pub total_storage: u64,
+    /// Licensed number of application partitions (capability 33).
+    #[serde(default = "default_licensed_partitions")]
+    pub licensed_partitions: u32,
+    /// A file holding the KEK passphrase (its first line). Without it, the passphrase comes
+    /// from `STRONGROOM_KEK_PASSPHRASE` if set; otherwise the KEK file is not wrapped.
+    #[serde(default)]
+    pub kek_passphrase_file: Option<PathBuf>,
+    /// Appliance host name shown in the shell prompt.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// Network listeners.
+    #[serde(default)]
+    pub listen: Listen,
+    /// Logging.
+    #[serde(default)]
+    pub log: Log,
+}
+
+/// Listen addresses of the network services.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    /// NTLS (client link), default port 1792.
+    pub ntls: Option<String>,
+    /// SSH (administration), default port 22.
+    pub ssh: Option<String>,
+}
+
+/// Log output.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// `text` or `json`.
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// A tracing filter such as `info` or `strongroomd=debug`.
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self { format: default_format(), level: default_level() }
+    }
+}
+
+fn default_total_storage() -> u64 {
+    64 * 1024 * 1024
+}
+fn default_licensed_partitions() -> u32 {
+    100
+}
+fn default_format() -> String {
+    "text".into()
+}
+fn default_level() -> String {
+    "info".into()
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        Self::parse(&text).map_err(|err| format!("{}: {err}", path.display()))
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|err| err.to_string())?;
+        if config.licensed_partitions == 0 {
+            return Err("licensed_partitions must be at least 1".into());
+        }
+        if config.total_storage < 1024 * 1024 {
+            return Err("total_storage must be at least 1 MiB".into());
+        }
+        if !matches!(config.log.format.as_str(), "text" | "json") {
+            return Err("log.format must be \"text\" or \"json\"".into());
+        }
+        Ok(config)
+    }
+
+    /// A configuration with the embedded defaults for `data_dir`.
+    pub fn with_defaults(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            total_storage: default_total_storage(),
+            licensed_partitions: default_licensed_partitions(),
+            kek_passphrase_file: None,
+            hostname: None,
+            listen: Listen::default(),
+            log: Log::default(),
+        }
+    }
+
+    /// The KEK passphrase, from the configured file or the environment.
+    pub fn kek_passphrase(&self) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+        if let Some(path) = &self.kek_passphrase_file {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .map_err(|err| format!("cannot read {}: {err}", path.display()))?,
+            );
+            let line = text.lines().next().unwrap_or("");
+            if line.is_empty() {
+                return Err(format!("{} holds no passphrase", path.display()));
+            }
+            return Ok(Some(Zeroizing::new(line.as_bytes().to_vec())));
+        }
+        Ok(std::env::var(KEK_PASSPHRASE_ENV)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| Zeroizing::new(v.into_bytes())))
+    }
+
+    /// The module settings this configuration implies.
+    pub fn module_config(&self) -> Result<strongroom_module::ModuleConfig, String> {
+        Ok(strongroom_module::ModuleConfig {
+            total_storage: self.total_storage,
+            licensed_partitions: self.licensed_partitions,
+            kek_passphrase: self.kek_passphrase()?,
+            ..strongroom_module::ModuleConfig::default()
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! `strongroomd`: the Strongroom appliance.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+use strongroomd::{Appliance, Channel, Config, LocalTerminal, Role, Session};
+
+#[derive(Parser)]
+#[command(name = "strongroomd", version, about = "The Strongroom network HSM appliance")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the appliance with a configuration file.
+    Run {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Open the appliance shell on this terminal as the `admin` appliance user (the local
+    /// console). Attaches to the running appliance, or opens the module itself when none runs.
+    Console {
+        /// The appliance's data directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Run a ready development appliance from embedded defaults (created on first use).
+    Dev {
+        /// Directory for the development appliance.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+fn init_logging(level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { config } => Config::load(&config).and_then(|config| {
+            init_logging(&config.log.level, config.log.format == "json");
+            let module = strongroomd::open_module(&config)?;
+            strongroomd::run(config, module)
+        }),
+        Command::Console { dir } => {
+            init_logging("warn", false);
+            console(dir)
+        }
+        Command::Dev { dir } => {
+            init_logging("info", false);
+            strongroomd::dev_prepare(&dir).and_then(|(config, module)| strongroomd::run(config, module))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("strongroomd: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn console(dir: PathBuf) -> Result<(), String> {
+    if strongroomd::attach(&dir)? {
+        return Ok(());
+    }
+    // No running appliance: open the module here (the store's lock refuses a second opener).
+    let config = Config::with_defaults(dir.clone());
+    let module = strongroomd::open_module(&config)?;
+    let appliance = Appliance {
+        module: Arc::new(Mutex::new(module)),
+        data_dir: dir,
+        hostname: None,
+    };
+    let mut session = Session::new(appliance, "admin", Role::Admin, Channel::LocalConsole);
+    session.run(&mut LocalTerminal::new());
+    Ok(())
+}

@@ -1,0 +1,97 @@
+use super::*;
+
+#[test]
+fn tokenizer_quotes_and_spaces() {
+    assert_eq!(tokenize("  par  cr -par \"My Par\" -f ").unwrap(), ["par", "cr", "-par", "My Par", "-f"]);
+    assert_eq!(tokenize("a \"\" b").unwrap(), ["a", "", "b"]);
+    assert_eq!(tokenize("x\"y z\"w").unwrap(), ["xy zw"]);
+    assert!(tokenize("bad \"quote").is_err());
+    assert!(tokenize("").unwrap().is_empty());
+}
+
+#[test]
+fn masking_hides_secret_values() {
+    let m = masked("hsm login -password \"my secret pw\"", &["password", "domain"]);
+    assert_eq!(m, "hsm login -password *");
+    let m = masked("hsm init -label x -p pw1 -dom d0m -force", &["password", "domain"]);
+    assert_eq!(m, "hsm init -label x -p * -dom * -force");
+    assert!(!masked("hsm init -PASSWORD Secret123", &["password"]).contains("Secret123"));
+}
+
+type H = u8;
+static LEAF_OPTS: &[Opt] = &[
+    Opt { name: "partition", short: "par", value: Some("name"), help: "" },
+    Opt { name: "password", short: "pw", value: Some("pw"), help: "" },
+    Opt { name: "force", short: "f", value: None, help: "" },
+    Opt { name: "size", short: "s", value: Some("bytes"), help: "" },
+];
+static SUB: &[Node<H>] = &[
+    Node { name: "create", short: "cr", help: "create", access: ADMIN_OPERATOR, kind: Kind::Command { opts: LEAF_OPTS, positional: None, handler: 1 } },
+    Node { name: "changePolicy", short: "cp", help: "cp", access: ADMIN, kind: Kind::Command { opts: &[], positional: None, handler: 2 } },
+    Node { name: "changePw", short: "cpw", help: "cpw", access: ADMIN, kind: Kind::Command { opts: &[], positional: None, handler: 3 } },
+    Node { name: "factoryReset", short: "fr", help: "fr", access: CONSOLE_ADMIN, kind: Kind::Command { opts: &[], positional: None, handler: 4 } },
+    Node { name: "bind", short: "b", help: "bind", access: ADMIN, kind: Kind::Command { opts: &[], positional: Some("device"), handler: 5 } },
+];
+static ROOT: &[Node<H>] = &[
+    Node { name: "partition", short: "par", help: "partitions", access: READERS, kind: Kind::Group(SUB) },
+    Node { name: "hsm", short: "hs", help: "hsm", access: ANYONE, kind: Kind::Group(SUB) },
+];
+
+fn run(line: &str) -> Result<(H, Args), String> {
+    match parse(ROOT, line, Role::Admin, Channel::LocalConsole)? {
+        Parsed::Run(node, args) => match node.kind {
+            Kind::Command { handler, .. } => Ok((handler, args)),
+            Kind::Group(_) => unreachable!(),
+        },
+        Parsed::Help(h) => Err(format!("help: {h}")),
+        Parsed::Empty => Err("empty".into()),
+    }
+}
+
+#[test]
+fn prefixes_short_forms_and_case() {
+    let (h, a) = run("par cr -par P1 -f").unwrap();
+    assert_eq!(h, 1);
+    assert_eq!(a.path, ["partition", "create"]);
+    assert_eq!(a.get("partition"), Some("P1"));
+    assert!(a.flag("force"));
+    assert_eq!(run("PARTITION CREATE -PARTITION p").unwrap().1.get("partition"), Some("p"));
+    assert_eq!(run("partition create -parti \"A B\"").unwrap().1.get("partition"), Some("A B"));
+    assert_eq!(run("hsm changepolicy").unwrap().0, 2);
+    assert_eq!(run("hsm changePW").unwrap().0, 3, "exact match wins over prefix");
+    assert_eq!(run("hsm -create -p x").unwrap_err().contains("ambiguous"), true, "-p is ambiguous");
+    assert_eq!(run("hsm -create -pa x").unwrap_err().contains("ambiguous"), true);
+    assert_eq!(run("hsm -create -pw x").unwrap().1.get("password"), Some("x"), "short form");
+    assert_eq!(run("hsm b eth0").unwrap().1.positional.as_deref(), Some("eth0"));
+}
+
+#[test]
+fn refusals() {
+    assert!(run("hsm change").unwrap_err().contains("ambiguous"));
+    assert!(run("hsm nosuch").unwrap_err().contains("not a valid command"));
+    assert!(run("hsm create -bogus").unwrap_err().contains("not an option"));
+    assert!(run("hsm create -partition").unwrap_err().contains("needs a value"));
+    assert!(run("hsm create -f -f").unwrap_err().contains("twice"));
+    assert!(run("hsm create stray").unwrap_err().contains("unexpected"));
+}
+
+#[test]
+fn help_and_visibility() {
+    let help = |line: &str, role, channel| match parse(ROOT, line, role, channel).unwrap() {
+        Parsed::Help(h) => h,
+        _ => panic!("expected help for {line}"),
+    };
+    let h = help("help", Role::Admin, Channel::LocalConsole);
+    assert!(h.contains("partition") && h.contains("hsm"));
+    let h = help("help", Role::Audit, Channel::Remote);
+    assert!(!h.contains("partition"), "audit does not see partition commands");
+    let h = help("hsm", Role::Admin, Channel::Remote);
+    assert!(h.contains("create") && !h.contains("factoryReset"), "console-only hidden remotely");
+    let h = help("hsm", Role::Admin, Channel::LocalConsole);
+    assert!(h.contains("factoryReset"));
+    assert!(help("hsm create -help", Role::Admin, Channel::LocalConsole).contains("-partition"));
+    assert!(help("help hsm", Role::Admin, Channel::LocalConsole).contains("changePolicy"));
+    // A hidden command is refused, not just hidden.
+    assert!(parse(ROOT, "hsm factoryreset", Role::Admin, Channel::Remote).is_err());
+    assert!(parse(ROOT, "partition list", Role::Audit, Channel::Remote).is_err());
+}
