@@ -604,7 +604,7 @@ impl Module {
             return Err(e::tampered());
         }
         if self.condition.stm.is_some()
-            && !matches!(op, Op::Status | Op::Login | Op::StmRecover | Op::Destroy)
+            && !matches!(op, Op::Status | Op::Login | Op::StmRecover | Op::TamperRecovery | Op::Destroy)
         {
             return Err(e::in_transport());
         }
@@ -914,7 +914,15 @@ impl Module {
     /// `hsm factoryreset` (local console only): destroys everything, including the Auditor,
     /// and resets the policies to their defaults (LC-21). Also the only way out of the
     /// stored-data-integrity halt (LC-61): the damaged store is destroyed and recreated.
+    ///
+    /// Refused while policy 39 (Secure Trusted Channel) is on, as the reference requires it
+    /// off first; a halted module cannot read its policies and is always reset.
     pub fn factory_reset(&mut self) -> Result<(), Error> {
+        if self.halt_reason.is_none() && self.policies.is_on(39) {
+            return Err(e::restricted(
+                "turn policy 39 (Allow Secure Trusted Channel) off before a factory reset",
+            ));
+        }
         self.store = None;
         Store::destroy(&self.dir)?;
         self.halt_reason = None;
