@@ -44,7 +44,11 @@ pub struct KdfCost {
 impl Default for KdfCost {
     /// OWASP's recommended Argon2id setting (19 MiB, 2 passes, 1 lane).
     fn default() -> Self {
-        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -73,6 +77,8 @@ impl Credential {
         let Ok(parsed) = PasswordHash::new(&self.0) else {
             return false;
         };
-        Argon2::default().verify_password(secret.expose().as_bytes(), &parsed).is_ok()
+        Argon2::default()
+            .verify_password(secret.expose().as_bytes(), &parsed)
+            .is_ok()
     }
 }

@@ -19,7 +19,10 @@ pub struct Error {
 impl Error {
     /// An error with a return code and a human-readable explanation.
     pub fn new(code: RetCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The module return code.
@@ -103,10 +106,16 @@ pub(crate) mod e {
         )
     }
     pub(crate) fn not_logged_in() -> Error {
-        Error::new(ret::SR_RET_USER_NOT_LOGGED_IN, "the HSM SO must be logged in")
+        Error::new(
+            ret::SR_RET_USER_NOT_LOGGED_IN,
+            "the HSM SO must be logged in",
+        )
     }
     pub(crate) fn already_logged_in() -> Error {
-        Error::new(ret::SR_RET_USER_ALREADY_LOGGED_IN, "the HSM SO is already logged in")
+        Error::new(
+            ret::SR_RET_USER_ALREADY_LOGGED_IN,
+            "the HSM SO is already logged in",
+        )
     }
     pub(crate) fn not_initialized() -> Error {
         Error::new(
@@ -133,6 +142,12 @@ pub(crate) mod e {
         Error::new(
             ret::SR_RET_SDI_HALTED,
             "the HSM is halted: stored data integrity check failed (only 'hsm factoryreset' recovers)",
+        )
+    }
+    pub(crate) fn integrity_missing(what: &str) -> Error {
+        Error::new(
+            ret::SR_RET_SDI_HALTED,
+            format!("stored data integrity check failed: {what}"),
         )
     }
     pub(crate) fn policy_id_invalid(msg: impl Into<Msg>) -> Error {
@@ -188,7 +203,10 @@ pub(crate) mod e {
                 ret::SR_RET_MM_NOT_ENOUGH_MEMORY,
                 "the appliance's disk is full: nothing was changed",
             ),
-            other => Error::new(ret::SR_RET_DEVICE_ERROR, format!("storage failure: {other}")),
+            other => Error::new(
+                ret::SR_RET_DEVICE_ERROR,
+                format!("storage failure: {other}"),
+            ),
         }
     }
 }

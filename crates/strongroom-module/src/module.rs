@@ -14,11 +14,11 @@ use zeroize::Zeroizing;
 
 use crate::credential::{Credential, KdfCost, Secret};
 use crate::error::{Error, e};
-use crate::policy::{self, Capabilities, Destructive, PolicyError, Policies};
+use crate::policy::{self, Capabilities, Destructive, Policies, PolicyError};
 use crate::state::{
-    ActiveTamper, AuditorRole, Condition, CoreState, K_AUDITOR, K_CONDITION, K_CORE,
-    K_POLICIES, PartitionRecord, StmSecret, T_HSM, T_PARTITIONS, TamperEvent, decode, encode,
-    partition_table,
+    ActiveTamper, AuditorRole, Condition, CoreState, K_AUDITOR, K_CAPABILITIES, K_CONDITION,
+    K_CORE, K_POLICIES, PartitionRecord, StmSecret, T_HSM, T_PARTITIONS, TamperEvent, decode,
+    encode, partition_table,
 };
 use crate::{random, rules};
 
@@ -132,7 +132,9 @@ impl TamperKind {
 
     /// Parses a maintenance-command name (case-insensitive).
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 
     /// Battery events decommission the module whatever policy 40 says.
@@ -334,8 +336,10 @@ enum Op {
     StmRecover,
     /// Tamper clear and restart.
     TamperRecovery,
-    /// Zeroize and factory reset.
+    /// Zeroize.
     Destroy,
+    /// Hardware events (the decommission button): work in every state but the halt.
+    Physical,
     /// Everything else.
     Admin,
 }
@@ -349,6 +353,12 @@ pub struct Module {
     dir: PathBuf,
     config: ModuleConfig,
     serial: u64,
+    /// The lowest partition index never used (kept beside the store, so that serial numbers
+    /// are not reused even after the store is destroyed by a factory reset, PA-04).
+    partition_floor: u64,
+    /// The unit's capabilities: recorded in the store when the module is created and fixed
+    /// from then on (the configuration only shapes a new module).
+    caps: Capabilities,
     /// `None` while halted by a stored-data integrity failure.
     store: Option<Store>,
     halt_reason: Option<String>,
@@ -375,15 +385,17 @@ impl Module {
                 std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             })
             .map_err(|err| e::internal(format!("cannot prepare {}: {err}", dir.display())))?;
-        let serial = load_or_create_serial(dir)?;
+        let (serial, partition_floor) = load_or_create_identity(dir)?;
         let mut module = Self {
             dir: dir.to_path_buf(),
             serial,
+            partition_floor,
             store: None,
             halt_reason: None,
             core: None,
             condition: Condition::default(),
             policies: Policies::defaults(&caps(&config)),
+            caps: caps(&config),
             auditor: None,
             partitions: BTreeMap::new(),
             accesses: HashMap::new(),
@@ -396,12 +408,25 @@ impl Module {
         }
         match Store::open(dir, module.store_options(false)) {
             Ok(store) => {
+                // A store with no records at all was created but never committed its first
+                // state (a crash during the very first start): it is still factory-new.
+                if store.tables().map(|t| t.is_empty()).unwrap_or(false) {
+                    module.store = Some(store);
+                    let strings = module.write_factory_state()?;
+                    return Ok((module, Some(strings)));
+                }
                 module.store = Some(store);
                 if let Err(err) = module.load() {
                     module.enter_integrity_halt(err.message().to_owned());
                 }
             }
             Err(strongroom_store::Error::Integrity { what }) => module.enter_integrity_halt(what),
+            // A missing or damaged KEK file is damaged permanent storage (LC-60): halt, so
+            // that factory reset can recover. A passphrase problem is a configuration error.
+            Err(strongroom_store::Error::Kek(
+                fault @ (strongroom_store::KekFault::Missing
+                | strongroom_store::KekFault::Malformed),
+            )) => module.enter_integrity_halt(format!("key-encryption key: {fault}")),
             Err(other) => return Err(other.into()),
         }
         Ok((module, None))
@@ -428,15 +453,24 @@ impl Module {
     fn create_factory_state(&mut self) -> Result<StmStrings, Error> {
         let store = Store::open(&self.dir, self.store_options(true))?;
         self.store = Some(store);
+        self.write_factory_state()
+    }
+
+    fn write_factory_state(&mut self) -> Result<StmStrings, Error> {
         self.policies = Policies::defaults(&self.caps());
-        let mut condition = Condition { next_partition: 1, ..Condition::default() };
+        let mut condition = Condition {
+            next_partition: self.partition_floor,
+            ..Condition::default()
+        };
         let (secret, strings) = self.new_stm(&condition)?;
         condition.stm = Some(secret);
         let policies = encode(&self.policies)?;
         let cond = encode(&condition)?;
+        let caps = encode(&self.caps)?;
         self.store()?.write(|txn| {
             txn.put(T_HSM, K_POLICIES, &policies)?;
             txn.put(T_HSM, K_CONDITION, &cond)?;
+            txn.put(T_HSM, K_CAPABILITIES, &caps)?;
             Ok(())
         })?;
         self.condition = condition;
@@ -445,16 +479,20 @@ impl Module {
 
     fn load(&mut self) -> Result<(), Error> {
         let store = self.store()?;
-        let core = store.get(T_HSM, K_CORE)?.map(|b| decode::<CoreState>(&b)).transpose()?;
-        let condition = match store.get(T_HSM, K_CONDITION)? {
-            Some(b) => decode::<Condition>(&b)?,
-            None => Condition { next_partition: 1, ..Condition::default() },
-        };
-        let policies = match store.get(T_HSM, K_POLICIES)? {
-            Some(b) => decode::<Policies>(&b)?,
-            None => Policies::defaults(&self.caps()),
-        };
-        let auditor = store.get(T_HSM, K_AUDITOR)?.map(|b| decode::<AuditorRole>(&b)).transpose()?;
+        let core = store
+            .get(T_HSM, K_CORE)?
+            .map(|b| decode::<CoreState>(&b))
+            .transpose()?;
+        // The condition and policy records exist from the module's creation on; a store
+        // without them has been tampered with (records removed), so it halts.
+        let missing = || e::integrity_missing("a module state record is missing");
+        let caps = decode::<Capabilities>(&store.get(T_HSM, K_CAPABILITIES)?.ok_or_else(missing)?)?;
+        let condition = decode::<Condition>(&store.get(T_HSM, K_CONDITION)?.ok_or_else(missing)?)?;
+        let policies = decode::<Policies>(&store.get(T_HSM, K_POLICIES)?.ok_or_else(missing)?)?;
+        let auditor = store
+            .get(T_HSM, K_AUDITOR)?
+            .map(|b| decode::<AuditorRole>(&b))
+            .transpose()?;
         let mut partitions = BTreeMap::new();
         for (_, value) in store.scan(T_PARTITIONS)? {
             let record: PartitionRecord = decode(&value)?;
@@ -463,6 +501,7 @@ impl Module {
         self.core = core;
         self.condition = condition;
         self.policies = policies;
+        self.caps = caps;
         self.auditor = auditor;
         self.partitions = partitions;
         Ok(())
@@ -473,7 +512,7 @@ impl Module {
     }
 
     fn caps(&self) -> Capabilities {
-        caps(&self.config)
+        self.caps
     }
 
     /// Runs a store write; an integrity failure found while writing halts the module.
@@ -519,8 +558,43 @@ impl Module {
         self.accesses.get(&id).is_some_and(|a| a.so)
     }
 
+    /// Checks, without changing anything, that `id` may run an HSM SO administrative command
+    /// now: the module's condition allows administration, it is initialized, and the HSM SO
+    /// is logged in on `id`. The shell calls this before asking for confirmation.
+    pub fn check_so_admin(&self, id: AccessId) -> Result<(), Error> {
+        self.gate(Op::Admin)?;
+        if self.core.is_none() {
+            return Err(e::not_initialized());
+        }
+        self.require_so(id)
+    }
+
+    /// Checks, without changing anything, that `hsm init` may start now and which kind it
+    /// will be (soft init needs the HSM SO logged in on `id`).
+    pub fn check_init(&self, id: AccessId) -> Result<InitKind, Error> {
+        self.gate(Op::Admin)?;
+        if self.core.is_some() {
+            self.require_so(id)?;
+            return Ok(InitKind::Soft);
+        }
+        Ok(InitKind::Hard)
+    }
+
+    /// Checks, without changing anything, that `hsm stm transport` may start now.
+    pub fn check_stm_transport(&self, id: AccessId) -> Result<(), Error> {
+        self.gate(Op::Admin)?;
+        if self.core.is_some() {
+            self.require_so(id)?;
+        }
+        Ok(())
+    }
+
     fn require_so(&self, id: AccessId) -> Result<(), Error> {
-        if self.so_logged_in(id) { Ok(()) } else { Err(e::not_logged_in()) }
+        if self.so_logged_in(id) {
+            Ok(())
+        } else {
+            Err(e::not_logged_in())
+        }
     }
 
     fn logout_everyone(&mut self) {
@@ -587,7 +661,11 @@ impl Module {
 
     /// What `hsm init` would do now.
     pub fn init_kind(&self) -> InitKind {
-        if self.core.is_some() { InitKind::Soft } else { InitKind::Hard }
+        if self.core.is_some() {
+            InitKind::Soft
+        } else {
+            InitKind::Hard
+        }
     }
 
     /// Checks that `op` is allowed in the module's present condition.
@@ -599,12 +677,23 @@ impl Module {
             };
         }
         if self.condition.tamper.is_some()
-            && !matches!(op, Op::Status | Op::Login | Op::TamperRecovery | Op::Destroy)
+            && !matches!(
+                op,
+                Op::Status | Op::Login | Op::TamperRecovery | Op::Physical
+            )
         {
             return Err(e::tampered());
         }
         if self.condition.stm.is_some()
-            && !matches!(op, Op::Status | Op::Login | Op::StmRecover | Op::TamperRecovery | Op::Destroy)
+            && !matches!(
+                op,
+                Op::Status
+                    | Op::Login
+                    | Op::StmRecover
+                    | Op::TamperRecovery
+                    | Op::Destroy
+                    | Op::Physical
+            )
         {
             return Err(e::in_transport());
         }
@@ -617,9 +706,18 @@ impl Module {
         let mut nonce = [0u8; 32];
         random::fill(&mut nonce)?;
         let random_user_string = random_string()?;
-        let secret = StmSecret { random_user_string: random_user_string.clone(), nonce };
+        let secret = StmSecret {
+            random_user_string: random_user_string.clone(),
+            nonce,
+        };
         let verification_string = self.verification_for(&secret, condition, &random_user_string)?;
-        Ok((secret, StmStrings { random_user_string, verification_string }))
+        Ok((
+            secret,
+            StmStrings {
+                random_user_string,
+                verification_string,
+            },
+        ))
     }
 
     /// Digest of the module state that STM protects (LC-03): initialization, credentials,
@@ -645,7 +743,11 @@ impl Module {
         for p in self.partitions.values() {
             part(b"partition", &encode(p)?);
         }
-        Ok(ctx.finish().as_ref().try_into().map_err(|_| e::internal("digest length"))?)
+        Ok(ctx
+            .finish()
+            .as_ref()
+            .try_into()
+            .map_err(|_| e::internal("digest length"))?)
     }
 
     fn verification_for(
@@ -689,7 +791,11 @@ impl Module {
 
     /// The verification string for `random_user_string` as the module computes it now
     /// (`hsm stm recover` shows it before asking `proceed`). Any string is accepted (LC-07).
-    pub fn stm_verification(&self, id: AccessId, random_user_string: &str) -> Result<String, Error> {
+    pub fn stm_verification(
+        &self,
+        id: AccessId,
+        random_user_string: &str,
+    ) -> Result<String, Error> {
         self.gate(Op::StmRecover)?;
         let Some(secret) = &self.condition.stm else {
             return Err(e::restricted("the HSM is not in Secure Transport Mode"));
@@ -746,6 +852,7 @@ impl Module {
     fn so_failure(&mut self) -> Result<(), Error> {
         let mut c = self.condition.clone();
         c.so_failures = c.so_failures.saturating_add(1);
+        c.so_failures_total = c.so_failures_total.saturating_add(1);
         if c.so_failures >= SO_LOGIN_ATTEMPTS {
             self.save_condition(c)?;
             self.zeroize_inner(false)?;
@@ -820,7 +927,8 @@ impl Module {
                 condition.so_failures = 0;
                 condition.manually_zeroized = false;
                 condition.decommissioned = false;
-                let (core_b, cond_b, pol_b) = (encode(&core)?, encode(&condition)?, encode(&policies)?);
+                let (core_b, cond_b, pol_b) =
+                    (encode(&core)?, encode(&condition)?, encode(&policies)?);
                 let stale: Vec<u64> = self.partitions.keys().copied().collect();
                 self.write(|txn| {
                     for serial in &stale {
@@ -861,21 +969,17 @@ impl Module {
         }
     }
 
-    /// Destroys every application partition (their records, keys and objects) in one
-    /// transaction, optionally writing one more `hsm` record in the same transaction.
+    /// Destroys every application partition (records, keys and objects) by re-keying the
+    /// store without them, so that their sealed remains are undecipherable at once (LC-28:
+    /// a destructive policy change destroys the KEK). Then writes one more `hsm` record, if
+    /// given: destruction comes first, so a crash in between never leaves the new setting
+    /// with the old partitions.
     fn destroy_partitions_with(&mut self, extra: Option<(&[u8], Vec<u8>)>) -> Result<(), Error> {
-        let serials: Vec<u64> = self.partitions.keys().copied().collect();
-        self.write(|txn| {
-            for serial in &serials {
-                txn.delete(T_PARTITIONS, &serial.to_be_bytes())?;
-                txn.drop_table(&partition_table(*serial))?;
-            }
-            if let Some((key, value)) = &extra {
-                txn.put(T_HSM, key, value)?;
-            }
-            Ok(())
-        })?;
+        self.rekey(|table, _| !is_partition_table(table))?;
         self.partitions.clear();
+        if let Some((key, value)) = extra {
+            self.write(|txn| txn.put(T_HSM, key, &value))?;
+        }
         Ok(())
     }
 
@@ -899,7 +1003,7 @@ impl Module {
         self.save_condition(c)
     }
 
-    fn rekey(&mut self, keep: fn(&str, &[u8]) -> bool) -> Result<(), Error> {
+    fn rekey(&mut self, keep: impl Fn(&str, &[u8]) -> bool) -> Result<(), Error> {
         let result = self.store()?.rekey(keep);
         match result {
             Ok(()) => Ok(()),
@@ -933,11 +1037,19 @@ impl Module {
         self.policies = Policies::defaults(&self.caps());
         let store = Store::open(&self.dir, self.store_options(true))?;
         self.store = Some(store);
-        let condition = Condition { next_partition: self.condition.next_partition.max(1), ..Condition::default() };
-        let (pol, cond) = (encode(&self.policies)?, encode(&condition)?);
+        let condition = Condition {
+            next_partition: self.condition.next_partition.max(self.partition_floor),
+            ..Condition::default()
+        };
+        let (pol, cond, caps) = (
+            encode(&self.policies)?,
+            encode(&condition)?,
+            encode(&self.caps)?,
+        );
         self.write(|txn| {
             txn.put(T_HSM, K_POLICIES, &pol)?;
-            txn.put(T_HSM, K_CONDITION, &cond)
+            txn.put(T_HSM, K_CONDITION, &cond)?;
+            txn.put(T_HSM, K_CAPABILITIES, &caps)
         })?;
         self.condition = condition;
         Ok(())
@@ -947,7 +1059,7 @@ impl Module {
     /// KEK, every partition, the HSM SO and the Auditor; keeps the policies (LC-23). Refused
     /// when policy 46 disables decommissioning.
     pub fn decommission(&mut self) -> Result<(), Error> {
-        self.gate(Op::Destroy)?;
+        self.gate(Op::Physical)?;
         if self.policies.is_on(46) {
             return Err(e::restricted("policy 46 (Disable Decommission) is on"));
         }
@@ -980,7 +1092,11 @@ impl Module {
         if decommission {
             self.decommission_inner()?;
         }
-        let event = TamperEvent { kind, at: now(), decommissioned: decommission };
+        let event = TamperEvent {
+            kind,
+            at: now(),
+            decommissioned: decommission,
+        };
         let mut c = self.condition.clone();
         c.tamper = Some(ActiveTamper {
             event: event.clone(),
@@ -1017,7 +1133,10 @@ impl Module {
         }
         let mut c = self.condition.clone();
         c.tamper = if t.restart_required {
-            Some(ActiveTamper { clear_required: false, ..t })
+            Some(ActiveTamper {
+                clear_required: false,
+                ..t
+            })
         } else {
             None
         };
@@ -1057,8 +1176,11 @@ impl Module {
         let existing = u32::try_from(self.partitions.len()).unwrap_or(u32::MAX);
         match policy::check_change(&self.policies, &self.caps(), existing, policy_id, value) {
             Ok(change) => {
-                let outcome =
-                    PolicyChangeOutcome { old: change.old, new: change.new, destroyed: change.destructive };
+                let outcome = PolicyChangeOutcome {
+                    old: change.old,
+                    new: change.new,
+                    destroyed: change.destructive,
+                };
                 let mut policies = self.policies.clone();
                 policies.set(change);
                 self.apply_destruction(outcome.destroyed, Some(&policies))?;
@@ -1075,12 +1197,18 @@ impl Module {
         }
     }
 
-    fn apply_destruction(&mut self, what: Destructive, policies: Option<&Policies>) -> Result<(), Error> {
+    fn apply_destruction(
+        &mut self,
+        what: Destructive,
+        policies: Option<&Policies>,
+    ) -> Result<(), Error> {
         let pol_b = policies.map(encode).transpose()?;
         match what {
             Destructive::WholeHsm => {
                 if let Some(p) = policies {
-                    self.write(|txn| txn.put(T_HSM, K_POLICIES, pol_b.as_deref().unwrap_or_default()))?;
+                    self.write(|txn| {
+                        txn.put(T_HSM, K_POLICIES, pol_b.as_deref().unwrap_or_default())
+                    })?;
                     self.policies = p.clone();
                 }
                 self.zeroize_inner(false)
@@ -1104,8 +1232,13 @@ impl Module {
 
     /// What changing `policy_id` to `value` would destroy, checked as `hsm changePolicy`
     /// will check it, so that the shell can warn before asking `proceed`. Changes nothing.
-    pub fn preview_policy_change(&self, policy_id: u8, value: u32) -> Result<Destructive, Error> {
-        self.gate(Op::Admin)?;
+    pub fn preview_policy_change(
+        &self,
+        id: AccessId,
+        policy_id: u8,
+        value: u32,
+    ) -> Result<Destructive, Error> {
+        self.check_so_admin(id)?;
         let existing = u32::try_from(self.partitions.len()).unwrap_or(u32::MAX);
         match policy::check_change(&self.policies, &self.caps(), existing, policy_id, value) {
             Ok(change) => Ok(change.destructive),
@@ -1116,7 +1249,9 @@ impl Module {
 
     /// The description of HSM policy `policy_id` (as showPolicies prints it).
     pub fn policy_description(&self, policy_id: u8) -> Option<&'static str> {
-        policy::row(policy_id).and_then(|r| r.policy).map(|p| p.name)
+        policy::row(policy_id)
+            .and_then(|r| r.policy)
+            .map(|p| p.name)
     }
 
     /// `hsm showPolicies`.
@@ -1143,26 +1278,38 @@ impl Module {
             }
             None => None,
         };
-        Ok(policy::export_template(&self.policies, source, FIRMWARE_VERSION))
+        Ok(policy::export_template(
+            &self.policies,
+            source,
+            FIRMWARE_VERSION,
+        ))
     }
 
     // ----- partitions -----
 
     fn max_partitions(&self) -> u32 {
-        self.policies.get(33).min(self.config.licensed_partitions)
+        self.policies.get(33).min(self.caps.licensed_partitions)
     }
 
     /// HSM storage totals: partitions' allotments plus their overhead count as used.
     pub fn storage(&self) -> StorageInfo {
-        let used: u64 = self.partitions.values().map(|p| p.size + PARTITION_OVERHEAD).sum();
-        let total = self.config.total_storage;
-        StorageInfo { total, used, free: total.saturating_sub(used) }
+        let used: u64 = self
+            .partitions
+            .values()
+            .map(|p| p.size + PARTITION_OVERHEAD)
+            .sum();
+        let total = self.caps.storage_bytes;
+        StorageInfo {
+            total,
+            used,
+            free: total.saturating_sub(used),
+        }
     }
 
     /// The default partition size: an equal share of the total by licensed count, less the
     /// per-partition overhead, so that every licensed partition fits (PA-10).
     pub fn default_partition_size(&self) -> u64 {
-        let share = self.config.total_storage / u64::from(self.config.licensed_partitions.max(1));
+        let share = self.caps.storage_bytes / u64::from(self.caps.licensed_partitions.max(1));
         share.saturating_sub(PARTITION_OVERHEAD)
     }
 
@@ -1187,8 +1334,8 @@ impl Module {
             return Err(e::partition_exists(name));
         }
         let count = u32::try_from(self.partitions.len()).unwrap_or(u32::MAX);
-        if count >= self.config.licensed_partitions {
-            return Err(e::licence_exceeded(self.config.licensed_partitions));
+        if count >= self.caps.licensed_partitions {
+            return Err(e::licence_exceeded(self.caps.licensed_partitions));
         }
         if count >= self.max_partitions() {
             return Err(e::too_many_partitions(self.max_partitions()));
@@ -1196,19 +1343,30 @@ impl Module {
         let free = self.storage().free;
         let bytes = match size {
             PartitionSize::Default => self.default_partition_size(),
-            PartitionSize::Bytes(0) => return Err(e::arguments_bad("the partition size must be at least 1 byte")),
+            PartitionSize::Bytes(0) => {
+                return Err(e::arguments_bad(
+                    "the partition size must be at least 1 byte",
+                ));
+            }
             PartitionSize::Bytes(n) => n,
             PartitionSize::AllFree => free.saturating_sub(PARTITION_OVERHEAD),
         };
-        if bytes == 0 || bytes.checked_add(PARTITION_OVERHEAD).is_none_or(|need| need > free) {
+        if bytes == 0
+            || bytes
+                .checked_add(PARTITION_OVERHEAD)
+                .is_none_or(|need| need > free)
+        {
             return Err(e::hsm_storage_full(format!(
                 "the HSM has {free} bytes free; a partition of {bytes} bytes needs {} more for its overhead",
                 PARTITION_OVERHEAD
             )));
         }
         let mut c = self.condition.clone();
-        let index = c.next_partition.max(1);
+        let index = c.next_partition.max(self.partition_floor);
         c.next_partition = index + 1;
+        // Raise the floor beside the store first: a serial is never handed out twice.
+        save_identity(&self.dir, self.serial, index + 1)?;
+        self.partition_floor = index + 1;
         let serial = self.serial * 10_000_000 + index;
         let mut seal_key = [0u8; 32];
         random::fill(&mut seal_key)?;
@@ -1246,10 +1404,10 @@ impl Module {
         self.gate(Op::Admin)?;
         self.require_so(id)?;
         let serial = self.find_partition(name)?;
-        self.write(|txn| {
-            txn.delete(T_PARTITIONS, &serial.to_be_bytes())?;
-            txn.drop_table(&partition_table(serial))
-        })?;
+        // Re-key without the partition: its key record, and so its objects, become
+        // undecipherable at once instead of lingering in the database's free pages.
+        let (key, table) = (serial.to_be_bytes(), partition_table(serial));
+        self.rekey(|t, k| !((t == T_PARTITIONS && k == key) || t == table))?;
         self.partitions.remove(&serial);
         Ok(())
     }
@@ -1265,7 +1423,11 @@ impl Module {
         self.gate(Op::Admin)?;
         self.require_so(id)?;
         let serial = self.find_partition(name)?;
-        let mut record = self.partitions.get(&serial).cloned().ok_or_else(|| e::partition_not_found(name))?;
+        let mut record = self
+            .partitions
+            .get(&serial)
+            .cloned()
+            .ok_or_else(|| e::partition_not_found(name))?;
         let available = self.storage().free + record.size;
         let bytes = match size {
             PartitionSize::Default => self.default_partition_size(),
@@ -1273,7 +1435,9 @@ impl Module {
             PartitionSize::AllFree => available,
         };
         if bytes == 0 {
-            return Err(e::arguments_bad("the partition size must be at least 1 byte"));
+            return Err(e::arguments_bad(
+                "the partition size must be at least 1 byte",
+            ));
         }
         if bytes > available {
             return Err(e::hsm_storage_full(format!(
@@ -1304,7 +1468,10 @@ impl Module {
     pub fn partition_show(&self, name: &str) -> Result<PartitionInfo, Error> {
         self.gate(Op::Status)?;
         let serial = self.find_partition(name)?;
-        self.partitions.get(&serial).map(info_of).ok_or_else(|| e::partition_not_found(name))
+        self.partitions
+            .get(&serial)
+            .map(info_of)
+            .ok_or_else(|| e::partition_not_found(name))
     }
 
     // ----- Auditor role record -----
@@ -1349,7 +1516,11 @@ impl Module {
             manually_zeroized: self.condition.manually_zeroized,
             secure_transport_mode: self.condition.stm.is_some(),
             tamper_detected: self.condition.tamper.is_some(),
-            partitions: self.partitions.values().map(|p| (p.serial, p.name.clone())).collect(),
+            partitions: self
+                .partitions
+                .values()
+                .map(|p| (p.serial, p.name.clone()))
+                .collect(),
             partitions_allowed: self.max_partitions(),
             fips_approved: !self.policies.is_on(12),
             hsm_time: host_time + self.condition.clock_offset,
@@ -1361,13 +1532,20 @@ impl Module {
     /// `hsm displayLicenses`.
     pub fn licenses(&self) -> Vec<License> {
         vec![
-            License { id: "SR-7000-BASE".into(), description: "Strongroom module base".into() },
             License {
-                id: format!("SR-7001-{:03}", self.config.licensed_partitions),
-                description: format!("Maximum {} partitions", self.config.licensed_partitions),
+                id: "SR-7000-BASE".into(),
+                description: "Strongroom module base".into(),
+            },
+            License {
+                id: format!("SR-7001-{:03}", self.caps.licensed_partitions),
+                description: format!("Maximum {} partitions", self.caps.licensed_partitions),
             },
         ]
     }
+}
+
+fn is_partition_table(table: &str) -> bool {
+    table == T_PARTITIONS || table.starts_with("partition.")
 }
 
 fn info_of(p: &PartitionRecord) -> PartitionInfo {
@@ -1393,8 +1571,12 @@ fn caps(config: &ModuleConfig) -> Capabilities {
 fn policy_error(err: PolicyError) -> Error {
     match err {
         PolicyError::IdInvalid => e::policy_id_invalid("no such policy"),
-        PolicyError::ValueInvalid => e::policy_value_invalid("the value is out of range for this policy"),
-        PolicyError::ChangeIllegal => e::policy_illegal("the HSM's capabilities do not allow this value"),
+        PolicyError::ValueInvalid => {
+            e::policy_value_invalid("the value is out of range for this policy")
+        }
+        PolicyError::ChangeIllegal => {
+            e::policy_illegal("the HSM's capabilities do not allow this value")
+        }
         PolicyError::FailsDependencies { .. } => {
             e::policy_dependencies("the change conflicts with another policy")
         }
@@ -1421,26 +1603,62 @@ fn random_string() -> Result<String, Error> {
 /// `ABCDEFGHIJKLMNOP` -> `ABCD-EFGH-IJKL-MNOP`.
 fn group(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
-    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
-/// The module serial number: chosen at first start and kept in `dir/module-serial` (it is not
-/// secret, and must survive factory reset like a hardware serial does).
-fn load_or_create_serial(dir: &Path) -> Result<u64, Error> {
+/// The module's identity beside the store, in `dir/module-serial`: the serial number (chosen at
+/// first start; not secret; survives factory reset like a hardware serial) and the lowest
+/// partition index never used.
+fn load_or_create_identity(dir: &Path) -> Result<(u64, u64), Error> {
     let path = dir.join("module-serial");
     match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| e::internal(format!("{} is not a serial number", path.display()))),
+        Ok(text) => {
+            let bad = || e::internal(format!("{} is damaged", path.display()));
+            let mut lines = text.lines();
+            let serial = lines
+                .next()
+                .and_then(|l| l.trim().parse().ok())
+                .ok_or_else(bad)?;
+            let floor = match lines.next() {
+                Some(l) => l
+                    .trim()
+                    .strip_prefix("next-partition=")
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(bad)?,
+                None => 1,
+            };
+            Ok((serial, floor))
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let mut b = [0u8; 4];
             random::fill(&mut b)?;
             let serial = 100_000 + u64::from(u32::from_le_bytes(b)) % 900_000;
-            std::fs::write(&path, format!("{serial}\n"))
-                .map_err(|err| e::internal(format!("cannot write {}: {err}", path.display())))?;
-            Ok(serial)
+            save_identity(dir, serial, 1)?;
+            Ok((serial, 1))
         }
-        Err(err) => Err(e::internal(format!("cannot read {}: {err}", path.display()))),
+        Err(err) => Err(e::internal(format!(
+            "cannot read {}: {err}",
+            path.display()
+        ))),
     }
+}
+
+/// Writes the identity file atomically and durably (temporary file, fsync, rename, fsync dir).
+fn save_identity(dir: &Path, serial: u64, next_partition: u64) -> Result<(), Error> {
+    use std::io::Write as _;
+    let path = dir.join("module-serial");
+    let tmp = dir.join("module-serial.tmp");
+    let fail = |err: std::io::Error| e::internal(format!("cannot write {}: {err}", path.display()));
+    let mut file = std::fs::File::create(&tmp).map_err(fail)?;
+    file.write_all(format!("{serial}\nnext-partition={next_partition}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(fail)?;
+    std::fs::rename(&tmp, &path).map_err(fail)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(fail)
 }

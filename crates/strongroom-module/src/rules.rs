@@ -22,7 +22,10 @@ pub fn hsm_label(input: &str) -> Result<String, Error> {
     if input.is_empty() {
         return Err(e::invalid_label("the HSM label must be 1-32 characters"));
     }
-    if let Some(c) = input.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+    if let Some(c) = input
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
         return Err(e::invalid_label(format!(
             "the HSM label may contain only A-Z, a-z, 0-9 and '_' (found {c:?})"
         )));
@@ -43,7 +46,10 @@ pub fn password(input: &str) -> Result<(), Error> {
     if input.starts_with(' ') {
         return Err(e::pin_invalid("a password may not begin with a space"));
     }
-    if input.chars().any(|c| !(' '..='~').contains(&c) || PASSWORD_REFUSED.contains(&c)) {
+    if input
+        .chars()
+        .any(|c| !(' '..='~').contains(&c) || PASSWORD_REFUSED.contains(&c))
+    {
         return Err(e::pin_invalid(
             "passwords may contain printable ASCII characters except \" < > & and `",
         ));
@@ -61,7 +67,9 @@ pub fn domain(input: &str) -> Result<(), Error> {
         return Err(e::domain_invalid("domain strings must be 1-128 characters"));
     }
     if input.starts_with(' ') {
-        return Err(e::domain_invalid("a domain string may not begin with a space"));
+        return Err(e::domain_invalid(
+            "a domain string may not begin with a space",
+        ));
     }
     if let Some(c) = input
         .chars()

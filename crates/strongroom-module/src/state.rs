@@ -6,6 +6,7 @@
 //!   "condition"  Condition     STM, SO failure counter, tamper, flags kept by zeroize
 //!   "policies"   Policies      HSM policy values                      kept by zeroize
 //!   "auditor"    AuditorRole   the Auditor's credentials              kept by zeroize
+//!   "capabilities" Capabilities storage and licensed partitions        kept (the unit's facts)
 //! table "partitions"
 //!   serial (8 bytes, big endian) -> PartitionRecord (incl. the partition's sealing key)
 //! table "partition.<serial>"  objects of one partition, sealed under its own key
@@ -24,6 +25,7 @@ pub(crate) const K_CORE: &[u8] = b"core";
 pub(crate) const K_CONDITION: &[u8] = b"condition";
 pub(crate) const K_POLICIES: &[u8] = b"policies";
 pub(crate) const K_AUDITOR: &[u8] = b"auditor";
+pub(crate) const K_CAPABILITIES: &[u8] = b"capabilities";
 pub(crate) const T_PARTITIONS: &str = "partitions";
 
 /// The table holding one partition's objects.
@@ -33,12 +35,13 @@ pub(crate) fn partition_table(serial: u64) -> String {
 
 /// Records kept by zeroization (chapter 8: Auditor, policies and RPV unchanged).
 pub(crate) fn kept_by_zeroize(table: &str, key: &[u8]) -> bool {
-    table == T_HSM && (key == K_CONDITION || key == K_POLICIES || key == K_AUDITOR)
+    table == T_HSM
+        && (key == K_CONDITION || key == K_POLICIES || key == K_AUDITOR || key == K_CAPABILITIES)
 }
 
 /// Records kept by decommission (policies kept; the audit role is deleted).
 pub(crate) fn kept_by_decommission(table: &str, key: &[u8]) -> bool {
-    table == T_HSM && (key == K_CONDITION || key == K_POLICIES)
+    table == T_HSM && (key == K_CONDITION || key == K_POLICIES || key == K_CAPABILITIES)
 }
 
 /// What exists only while the module is initialized.
@@ -85,6 +88,10 @@ pub(crate) struct ActiveTamper {
 pub(crate) struct Condition {
     pub(crate) stm: Option<StmSecret>,
     pub(crate) so_failures: u8,
+    /// Every failed HSM SO login ever (reset only by factory reset). It feeds the STM
+    /// verification string, so a failed login in transport stays visible after the
+    /// successful login that recovery needs (LC-03).
+    pub(crate) so_failures_total: u64,
     pub(crate) manually_zeroized: bool,
     pub(crate) decommissioned: bool,
     pub(crate) tamper: Option<ActiveTamper>,

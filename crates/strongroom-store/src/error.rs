@@ -31,7 +31,8 @@ pub enum Error {
     /// that hit the limit was not committed. The store is latched (see [`Error::Latched`]).
     StorageFull,
     /// An earlier write or fsync failed, so the state on disk is not known to this process. The
-    /// store refuses writes until it is dropped and opened again; reads still work.
+    /// store refuses writes until it is dropped and opened again. After a failure inside the
+    /// storage engine (as opposed to a KEK file), the engine refuses reads too, with this error.
     Latched,
     /// There is no store in the directory and `create` was not requested.
     NotFound,
@@ -133,6 +134,18 @@ impl From<redb::StorageError> for Error {
             redb::StorageError::ValueTooLarge(_) => Error::InvalidArgument {
                 what: "value too large for the storage engine",
             },
+            // The engine reads pages with exact-length reads and checks the file's magic: a
+            // short read or a bad magic means the file is not what the engine wrote.
+            redb::StorageError::Io(io)
+                if matches!(
+                    io.kind(),
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+                ) =>
+            {
+                Error::Integrity {
+                    what: format!("database file: {io}"),
+                }
+            }
             redb::StorageError::Io(io) => io.into(),
             redb::StorageError::PreviousIo | redb::StorageError::DatabaseClosed => Error::Latched,
             redb::StorageError::LockPoisoned(_) => Error::Poisoned,
@@ -216,6 +229,27 @@ impl Error {
             Error::Io(_) | Error::StorageFull | Error::Latched | Error::Internal { .. }
         )
     }
+}
+
+/// Runs storage-engine code and turns a panic inside it into [`Error::Integrity`].
+///
+/// The engine asserts on shapes of data that it never writes itself (redb 3.1 trusts some
+/// metadata that no checksum covers), so a panic there means a damaged file. Callers latch
+/// the store when this happens on a write path.
+pub(crate) fn engine<T>(body: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        Err(Error::Integrity {
+            what: ENGINE_PANIC.to_owned(),
+        })
+    })
+}
+
+/// The `what` of an integrity error raised by [`engine`].
+const ENGINE_PANIC: &str = "database file: the storage engine failed on damaged data";
+
+/// Whether `err` was raised by [`engine`] catching a panic.
+pub(crate) fn is_engine_panic(err: &Error) -> bool {
+    matches!(err, Error::Integrity { what } if what.as_str() == ENGINE_PANIC)
 }
 
 #[cfg(test)]

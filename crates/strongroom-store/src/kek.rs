@@ -320,8 +320,7 @@ pub(crate) fn encode(
     out.extend_from_slice(&wrap.params.memory_kib.to_le_bytes());
     out.extend_from_slice(&wrap.params.iterations.to_le_bytes());
     out.extend_from_slice(&wrap.params.parallelism.to_le_bytes());
-    let aead =
-        RandomizedNonceKey::new(&AES_256_GCM, &wrap.key[..]).map_err(|_| Error::Crypto)?;
+    let aead = RandomizedNonceKey::new(&AES_256_GCM, &wrap.key[..]).map_err(|_| Error::Crypto)?;
     let mut sealed = Zeroizing::new(Vec::with_capacity(KEY_LEN + TAG_LEN));
     sealed.extend_from_slice(kek);
     let (nonce, tag) = aead

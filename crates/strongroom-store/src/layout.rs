@@ -25,6 +25,9 @@ pub(crate) const META_FORMAT: &[u8] = b"format";
 /// The store format this code writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
+/// Opened records of one table as `(key, value)` pairs in key order.
+pub(crate) type Records = Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>;
+
 /// Longest accepted table name, in bytes.
 pub const MAX_TABLE_NAME_LEN: usize = 255;
 /// Longest accepted record key, in bytes.
@@ -36,6 +39,27 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024 * 1024;
 /// byte strings.
 pub(crate) fn definition(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
     TableDefinition::new(name)
+}
+
+/// Whether the transaction sees a table of this internal name.
+pub(crate) fn table_exists(txn: &redb::WriteTransaction, internal: &str) -> Result<bool, Error> {
+    Ok(txn
+        .list_tables()?
+        .any(|handle| redb::TableHandle::name(&handle) == internal))
+}
+
+/// Deletes a table with its records; returns whether it existed.
+///
+/// The table is emptied before it is deleted: redb 3.1 deleting a table whose pages were
+/// written earlier in the same transaction queues those uncommitted pages on its deferred-free
+/// list (a debug assertion fires; fixed upstream after 3.1.3). Removing the records first frees
+/// such pages through the normal path and leaves no pages to the deletion.
+pub(crate) fn delete_table(txn: &redb::WriteTransaction, internal: &str) -> Result<bool, Error> {
+    if !table_exists(txn, internal)? {
+        return Ok(false);
+    }
+    txn.open_table(definition(internal))?.retain(|_, _| false)?;
+    Ok(txn.delete_table(definition(internal))?)
 }
 
 /// The internal name of the database table that holds caller table `table`.
@@ -115,7 +139,7 @@ pub(crate) fn scan_records<T>(
     aead: &AeadKey,
     version: u8,
     caller_table: &str,
-) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error>
+) -> Result<Records, Error>
 where
     T: ReadableTable<&'static [u8], &'static [u8]>,
 {

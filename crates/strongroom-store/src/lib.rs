@@ -21,13 +21,16 @@
 //!   ([`Store::rekey`], the module's zeroize), and removes a store entirely
 //!   ([`Store::destroy`], factory reset).
 //! - After a failed write or fsync, refuses further writes until reopened ([`Error::Latched`]).
+//! - Turns a panic of the storage engine on damaged data into [`Error::Integrity`].
 //!
 //! # What it does not do
 //!
 //! - It does not protect against anyone who can run code as the store's user or as root on
 //!   the host, who can read the KEK file or the process memory.
 //! - It does not detect the whole data directory being rolled back to an older copy: an older
-//!   `store.redb` with its matching `kek` is a valid store.
+//!   `store.redb` with its matching `kek` is a valid store. Nor does it detect a record removed
+//!   by someone who rewrites the database file in the engine's own format: values are
+//!   authenticated, the set of keys is not.
 //! - It does not hide the shape of the data: table names, record keys, value lengths and
 //!   counts are stored in clear. Only values are secret.
 //! - It does not authenticate records sealed under a [`SealKey`] when it opens (it does not
@@ -67,6 +70,7 @@ mod error;
 mod fsutil;
 mod kek;
 mod layout;
+mod preflight;
 mod seal;
 mod store;
 mod txn;

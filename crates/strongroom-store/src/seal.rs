@@ -144,8 +144,8 @@ impl AeadKey {
         if stored.len() < OVERHEAD || stored[0] != version {
             return Err(place.failure());
         }
-        let nonce =
-            Nonce::try_assume_unique_for_key(&stored[1..HEADER_LEN]).map_err(|_| place.failure())?;
+        let nonce = Nonce::try_assume_unique_for_key(&stored[1..HEADER_LEN])
+            .map_err(|_| place.failure())?;
         let aad = place.aad(version)?;
         let mut buf = Zeroizing::new(stored[HEADER_LEN..].to_vec());
         let plain_len = self

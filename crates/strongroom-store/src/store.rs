@@ -1,7 +1,8 @@
 //! The store: opening, reading, committing and rekeying.
 
+use std::cell::RefCell;
 use std::fs;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -9,15 +10,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableError, TableHandle};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, KekFault};
+use crate::error::{Error, KekFault, engine, is_engine_panic};
 use crate::fsutil;
 use crate::kek::{self, KdfParams, KekFile, KekId, Unlocked, Wrap};
 use crate::layout::{
     DB_FILE, FORMAT_VERSION, KEK_FILE, KEK_NEXT_FILE, META_FORMAT, META_KEK_ID, META_TABLE,
-    caller_table, check_key, definition, meta_place, read_record, record_place, scan_records,
-    user_table, verify_records,
+    Records, caller_table, check_key, definition, delete_table, meta_place, read_record,
+    record_place, scan_records, user_table, verify_records,
 };
-use crate::seal::{AeadKey, KEY_LEN, SealKey, VERSION_KEK, VERSION_SEAL_KEY, random, stored_version};
+use crate::preflight;
+use crate::seal::{
+    AeadKey, KEY_LEN, SealKey, VERSION_KEK, VERSION_SEAL_KEY, random, stored_version,
+};
 use crate::txn::WriteTxn;
 
 /// Page cache of the storage engine. The store's data is small; the engine's default (1 GiB)
@@ -108,6 +112,28 @@ pub struct StoreStats {
     pub records: u64,
 }
 
+/// The storage engine's database, dropped so that a panic of the engine while closing a
+/// damaged file does not reach the caller.
+struct Engine(Option<redb::Database>);
+
+impl Engine {
+    fn db(&self) -> &redb::Database {
+        // `Some` from construction until `drop`, the only place that takes it.
+        self.0.as_ref().expect("database present until drop")
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            // Closing commits the engine's allocator state; if the file is damaged in a way
+            // the engine asserts on, the panic is contained here. Nothing acknowledged depends
+            // on that commit.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
+}
+
 /// The durable, sealed record store of one data directory. `Send + Sync`: share it behind an
 /// `Arc`. Reads run concurrently; writes are serialized.
 ///
@@ -115,7 +141,7 @@ pub struct StoreStats {
 /// the same store (it would wait for itself); it reads and writes through its [`WriteTxn`].
 pub struct Store {
     dir: PathBuf,
-    db: redb::Database,
+    engine: Engine,
     /// Swapped only by a rekey, under the write lock, at the moment its transaction commits,
     /// so that no reader pairs a snapshot of one KEK with data of the other.
     keys: RwLock<Arc<Keys>>,
@@ -133,55 +159,46 @@ impl Store {
     /// [`Error::Kek`] when the KEK file cannot be used, [`Error::Integrity`] when the database
     /// or a record fails its checks.
     pub fn open(dir: &Path, options: OpenOptions) -> Result<Store, Error> {
-        let db_path = dir.join(DB_FILE);
-        let existed = db_path.try_exists()?;
-        if !existed {
+        let mut created = None;
+        if !dir.join(DB_FILE).try_exists()? {
             if !options.create {
                 return Err(Error::NotFound);
             }
-            fsutil::ensure_dir(dir)?;
+            created = Some(create(dir, &options)?);
         }
-        // The storage engine asserts on some shapes of damaged file; such a file is an
-        // integrity failure, not a crash of the caller.
-        catch_unwind(AssertUnwindSafe(|| Self::open_inner(dir, &options, existed)))
-            .unwrap_or_else(|_| {
-                Err(Error::Integrity {
-                    what: "database file: the storage engine rejected it".to_owned(),
-                })
-            })
+        engine(|| Self::open_existing(dir, &options, created))
     }
 
-    fn open_inner(dir: &Path, options: &OpenOptions, existed: bool) -> Result<Store, Error> {
+    /// Opens `dir/store.redb`; `created` holds the keys when `create` just made it.
+    fn open_existing(
+        dir: &Path,
+        options: &OpenOptions,
+        created: Option<Keys>,
+    ) -> Result<Store, Error> {
         let db_path = dir.join(DB_FILE);
-        let mut builder = redb::Builder::new();
-        builder.set_cache_size(CACHE_BYTES);
-        let mut db = if existed {
-            builder.open(&db_path)?
-        } else {
-            let db = builder.create(&db_path)?;
-            fsutil::sync_dir(dir)?;
-            db
-        };
+        preflight::check_header(&db_path)?;
+        let mut db = engine_builder().open(&db_path)?;
         if options.verify {
             // Walks every page against its checksum; a damaged page fails here rather than
             // being parsed.
             db.check_integrity()?;
         }
+        let engine = Engine(Some(db));
         // Leftovers of an atomic write cut short hold no committed key.
         fsutil::scrub_and_remove(dir, &format!("{KEK_FILE}.tmp"))?;
         fsutil::scrub_and_remove(dir, &format!("{KEK_NEXT_FILE}.tmp"))?;
 
-        let keys = match read_meta(&db)? {
-            None => initialize(dir, &db, options)?,
-            Some(meta) => {
-                let keys = Keys::from_unlocked(resolve_kek(dir, &meta.kek_id, options)?)?;
-                check_format(&keys.kek, &meta.format)?;
-                keys
-            }
+        let meta = read_meta(engine.db())?.ok_or_else(|| Error::Integrity {
+            what: "database holds no store metadata".to_owned(),
+        })?;
+        let keys = match created {
+            Some(keys) if keys.id.matches(&meta.kek_id) => keys,
+            _ => Keys::from_unlocked(resolve_kek(dir, &meta.kek_id, options)?)?,
         };
+        check_format(&keys.kek, &meta.format)?;
         let store = Store {
             dir: dir.to_owned(),
-            db,
+            engine,
             keys: RwLock::new(Arc::new(keys)),
             writer: Mutex::new(()),
             latched: AtomicBool::new(false),
@@ -215,6 +232,7 @@ impl Store {
             fsutil::scrub_and_remove(dir, name)?;
         }
         fsutil::remove_if_exists(dir, DB_FILE)?;
+        fsutil::remove_if_exists(dir, &format!("{DB_FILE}.tmp"))?;
         Ok(())
     }
 
@@ -225,8 +243,10 @@ impl Store {
 
     /// The KEK-sealed value at `(table, key)`.
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-        let (keys, txn) = self.begin_read()?;
-        get_with(&txn, &keys.kek, VERSION_KEK, table, key)
+        engine(|| {
+            let (keys, txn) = self.begin_read()?;
+            get_with(&txn, &keys.kek, VERSION_KEK, table, key)
+        })
     }
 
     /// The value sealed under `seal_key` at `(table, key)`.
@@ -237,61 +257,68 @@ impl Store {
         key: &[u8],
     ) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         let aead = seal_key.aead()?;
-        let (_keys, txn) = self.begin_read()?;
-        get_with(&txn, &aead, VERSION_SEAL_KEY, table, key)
+        engine(|| {
+            let (_keys, txn) = self.begin_read()?;
+            get_with(&txn, &aead, VERSION_SEAL_KEY, table, key)
+        })
     }
 
     /// Every KEK-sealed record of `table`, in key order (bytewise). A missing table is empty.
-    pub fn scan(&self, table: &str) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error> {
-        let (keys, txn) = self.begin_read()?;
-        scan_with(&txn, &keys.kek, VERSION_KEK, table)
+    pub fn scan(&self, table: &str) -> Result<Records, Error> {
+        engine(|| {
+            let (keys, txn) = self.begin_read()?;
+            scan_with(&txn, &keys.kek, VERSION_KEK, table)
+        })
     }
 
     /// Every record of `table` sealed under `seal_key`, in key order.
-    pub fn scan_sealed(
-        &self,
-        seal_key: &SealKey,
-        table: &str,
-    ) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error> {
+    pub fn scan_sealed(&self, seal_key: &SealKey, table: &str) -> Result<Records, Error> {
         let aead = seal_key.aead()?;
-        let (_keys, txn) = self.begin_read()?;
-        scan_with(&txn, &aead, VERSION_SEAL_KEY, table)
+        engine(|| {
+            let (_keys, txn) = self.begin_read()?;
+            scan_with(&txn, &aead, VERSION_SEAL_KEY, table)
+        })
     }
 
     /// Names of the caller tables, sorted.
     pub fn tables(&self) -> Result<Vec<String>, Error> {
-        let (_keys, txn) = self.begin_read()?;
-        let mut names: Vec<String> = txn
-            .list_tables()?
-            .filter_map(|handle| caller_table(handle.name()).map(str::to_owned))
-            .collect();
-        names.sort();
-        Ok(names)
+        engine(|| {
+            let (_keys, txn) = self.begin_read()?;
+            let mut names: Vec<String> = txn
+                .list_tables()?
+                .filter_map(|handle| caller_table(handle.name()).map(str::to_owned))
+                .collect();
+            names.sort();
+            Ok(names)
+        })
     }
 
     /// Size of the database file and counts of tables and records.
     pub fn stats(&self) -> Result<StoreStats, Error> {
         let file_bytes = fs::metadata(self.dir.join(DB_FILE))?.len();
-        let (_keys, txn) = self.begin_read()?;
-        let mut tables = 0usize;
-        let mut records = 0u64;
-        for handle in txn.list_tables()? {
-            if caller_table(handle.name()).is_none() {
-                continue;
+        engine(|| {
+            let (_keys, txn) = self.begin_read()?;
+            let mut tables = 0usize;
+            let mut records = 0u64;
+            for handle in txn.list_tables()? {
+                if caller_table(handle.name()).is_none() {
+                    continue;
+                }
+                tables = tables.saturating_add(1);
+                let opened = txn.open_table(definition(handle.name()))?;
+                records = records.saturating_add(opened.len()?);
             }
-            tables = tables.saturating_add(1);
-            let opened = txn.open_table(definition(handle.name()))?;
-            records = records.saturating_add(opened.len()?);
-        }
-        Ok(StoreStats {
-            file_bytes,
-            tables,
-            records,
+            Ok(StoreStats {
+                file_bytes,
+                tables,
+                records,
+            })
         })
     }
 
     /// Runs `body` in one write transaction and commits it durably (fsync) before returning
-    /// `Ok`. If `body` returns `Err` nothing is written. If the commit fails the store latches.
+    /// `Ok`. If `body` returns `Err` (or panics) nothing is written. If the commit fails the
+    /// store latches.
     pub fn write<T>(
         &self,
         body: impl FnOnce(&mut WriteTxn<'_>) -> Result<T, Error>,
@@ -309,11 +336,20 @@ impl Store {
         let keys = self.current_keys()?;
         let txn = self.begin_write()?;
         let mut wtxn = WriteTxn::new(txn, &keys.kek);
-        let outcome = body(&mut wtxn);
+        // A panicking body is the caller's: discard the transaction properly (the engine skips
+        // its clean-up while a thread unwinds), then let the panic go on.
+        let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut wtxn)));
         let (txn, engine_failed) = wtxn.into_parts();
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                discard(txn);
+                resume_unwind(payload);
+            }
+        };
         if engine_failed {
             self.latch();
-            drop(txn);
+            discard(txn);
             return match outcome {
                 Err(err) => Err(err),
                 Ok(_) => Err(Error::Latched.into()),
@@ -325,9 +361,7 @@ impl Store {
                 Ok(value)
             }
             Err(err) => {
-                // Dropping an uncommitted transaction discards it; an error while discarding
-                // changes nothing on disk.
-                let _ = txn.abort();
+                discard(txn);
                 Err(err)
             }
         }
@@ -357,23 +391,33 @@ impl Store {
         fsutil::write_atomic(&self.dir, KEK_NEXT_FILE, &file).map_err(|e| self.fail(e.into()))?;
 
         // Step 2: one transaction re-seals or deletes everything and records the new KEK id.
-        let prepared = self.begin_write().and_then(|txn| {
-            reseal_all(&txn, &old.kek, &new_keys.kek, &retain)?;
-            write_meta(&txn, &new_keys)?;
-            Ok(txn)
-        });
-        let txn = match prepared {
+        let txn = match self.begin_write() {
             Ok(txn) => txn,
-            Err(err) => {
-                // Nothing committed: the next KEK protects nothing and is destroyed.
-                if err.is_platform_write_failure() {
-                    self.latch();
-                }
-                fsutil::scrub_and_remove(&self.dir, KEK_NEXT_FILE)
-                    .map_err(|e| self.fail(e.into()))?;
-                return Err(err);
-            }
+            Err(err) => return Err(self.abandon_rekey(err)),
         };
+        // A panic of `retain` is the caller's, not the engine's: it is kept apart and resumed
+        // once the transaction is discarded and the next KEK destroyed.
+        let retain_panic = RefCell::new(None);
+        let checked_retain = |table: &str, key: &[u8]| {
+            catch_unwind(AssertUnwindSafe(|| retain(table, key))).map_err(|payload| {
+                *retain_panic.borrow_mut() = Some(payload);
+                Error::InvalidArgument {
+                    what: "retain panicked",
+                }
+            })
+        };
+        let prepared = engine(|| {
+            reseal_all(&txn, &old.kek, &new_keys.kek, &checked_retain)?;
+            write_meta(&txn, &new_keys)
+        });
+        if let Err(err) = prepared {
+            discard(txn);
+            let err = self.abandon_rekey(err);
+            if let Some(payload) = retain_panic.into_inner() {
+                resume_unwind(payload);
+            }
+            return Err(err);
+        }
         {
             let mut keys = self.keys.write().map_err(|_| Error::Poisoned)?;
             self.commit(txn)?;
@@ -381,11 +425,18 @@ impl Store {
         }
 
         // Step 3: destroy the old KEK: overwrite it in place, then move the next one over it.
-        self.finish_kek_switch().map_err(|e| self.fail(e.into()))
+        finish_kek_switch(&self.dir).map_err(|e| self.fail(e.into()))
     }
 
-    fn finish_kek_switch(&self) -> std::io::Result<()> {
-        finish_kek_switch(&self.dir)
+    /// A rekey failed before its commit: nothing refers to the next KEK, which is destroyed.
+    fn abandon_rekey(&self, err: Error) -> Error {
+        if err.is_platform_write_failure() || is_engine_panic(&err) {
+            self.latch();
+        }
+        match fsutil::scrub_and_remove(&self.dir, KEK_NEXT_FILE) {
+            Ok(()) => err,
+            Err(io) => self.fail(io.into()),
+        }
     }
 
     /// Authenticates every KEK-sealed record and checks the shape of every other one.
@@ -411,7 +462,7 @@ impl Store {
     /// A consistent pair of KEK and read snapshot.
     fn begin_read(&self) -> Result<(Arc<Keys>, redb::ReadTransaction), Error> {
         let keys = self.keys.read().map_err(|_| Error::Poisoned)?;
-        let txn = self.db.begin_read()?;
+        let txn = self.engine.db().begin_read()?;
         Ok((Arc::clone(&keys), txn))
     }
 
@@ -443,18 +494,29 @@ impl Store {
         err
     }
 
+    /// A write transaction set up for durable, two-phase commits. Latches on failure.
     fn begin_write(&self) -> Result<redb::WriteTransaction, Error> {
-        let mut txn = self.db.begin_write().map_err(|e| self.fail(e.into()))?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        // Two-phase commit: the newest commit never depends on checksums to be recognised as
-        // complete, so a damaged newest commit is reported instead of rolled back.
-        txn.set_two_phase_commit(true);
-        Ok(txn)
+        engine(|| {
+            let mut txn = self.engine.db().begin_write()?;
+            txn.set_durability(redb::Durability::Immediate)?;
+            // Two-phase commit: the newest commit never depends on checksums to be recognised
+            // as complete, so a damaged newest commit is reported instead of rolled back.
+            txn.set_two_phase_commit(true);
+            Ok(txn)
+        })
+        .map_err(|e| self.fail(e))
     }
 
+    /// Commits durably. Any failure latches: the engine's state is then unknown.
     fn commit(&self, txn: redb::WriteTransaction) -> Result<(), Error> {
-        txn.commit().map_err(|e| self.fail(e.into()))
+        engine(|| Ok(txn.commit()?)).map_err(|e| self.fail(e))
     }
+}
+
+/// Discards an uncommitted transaction. Nothing of it is on disk as committed, so a failure
+/// (or an engine panic) while discarding changes nothing that was acknowledged.
+fn discard(txn: redb::WriteTransaction) {
+    let _ = engine(|| Ok(txn.abort()?));
 }
 
 fn unexpected_table() -> Error {
@@ -484,7 +546,7 @@ fn scan_with(
     aead: &AeadKey,
     version: u8,
     table: &str,
-) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error> {
+) -> Result<Records, Error> {
     let internal = user_table(table)?;
     match txn.open_table(definition(&internal)) {
         Ok(opened) => scan_records(&opened, aead, version, table),
@@ -511,7 +573,11 @@ fn read_meta(db: &redb::Database) -> Result<Option<Meta>, Error> {
     };
     let kek_id = table.get(META_KEK_ID)?.ok_or_else(damaged)?;
     let kek_id: [u8; kek::ID_LEN] = kek_id.value().try_into().map_err(|_| damaged())?;
-    let format = table.get(META_FORMAT)?.ok_or_else(damaged)?.value().to_vec();
+    let format = table
+        .get(META_FORMAT)?
+        .ok_or_else(damaged)?
+        .value()
+        .to_vec();
     if table.len()? != 2 {
         return Err(damaged());
     }
@@ -550,20 +616,24 @@ fn write_meta(txn: &redb::WriteTransaction, keys: &Keys) -> Result<(), Error> {
     Ok(())
 }
 
-/// First open of a new database: adopt the KEK file left by an interrupted creation, or make
-/// one, then record its id.
-fn initialize(dir: &Path, db: &redb::Database, options: &OpenOptions) -> Result<Keys, Error> {
-    if !options.create {
-        return Err(Error::NotFound);
-    }
-    {
-        let txn = db.begin_read()?;
-        if txn.list_tables()?.next().is_some() || txn.list_multimap_tables()?.next().is_some() {
-            return Err(Error::Integrity {
-                what: "database holds tables but no store metadata".to_owned(),
-            });
-        }
-    }
+fn engine_builder() -> redb::Builder {
+    let mut builder = redb::Builder::new();
+    builder.set_cache_size(CACHE_BYTES);
+    builder
+}
+
+/// Creates a store in `dir`, which has no database: adopts the KEK file left by an
+/// interrupted creation or writes a new one, builds the database with its metadata under a
+/// temporary name, and renames it into place, so `store.redb` never exists without metadata.
+fn create(dir: &Path, options: &OpenOptions) -> Result<Keys, Error> {
+    fsutil::ensure_dir(dir)?;
+    let tmp_name = format!("{DB_FILE}.tmp");
+    fsutil::remove_if_exists(dir, &tmp_name)?;
+    fsutil::scrub_and_remove(dir, &format!("{KEK_FILE}.tmp"))?;
+    fsutil::scrub_and_remove(dir, &format!("{KEK_NEXT_FILE}.tmp"))?;
+    // Without a database a next KEK protects nothing.
+    fsutil::scrub_and_remove(dir, KEK_NEXT_FILE)?;
+
     let passphrase = options.passphrase.as_ref().map(|p| &p[..]);
     let unlocked = match fsutil::read_if_exists(dir, KEK_FILE, kek::MAX_FILE_LEN)? {
         Some(bytes) => KekFile::parse(bytes)
@@ -585,13 +655,20 @@ fn initialize(dir: &Path, db: &redb::Database, options: &OpenOptions) -> Result<
             }
         }
     };
-    fsutil::scrub_and_remove(dir, KEK_NEXT_FILE)?;
     let keys = Keys::from_unlocked(unlocked)?;
-    let mut txn = db.begin_write()?;
-    txn.set_durability(redb::Durability::Immediate)?;
-    txn.set_two_phase_commit(true);
-    write_meta(&txn, &keys)?;
-    txn.commit()?;
+
+    let tmp_path = dir.join(&tmp_name);
+    {
+        let db = engine_builder().create(&tmp_path)?;
+        let mut txn = db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        txn.set_two_phase_commit(true);
+        write_meta(&txn, &keys)?;
+        txn.commit()?;
+    }
+    fs::File::open(&tmp_path)?.sync_all()?;
+    fs::rename(&tmp_path, dir.join(DB_FILE))?;
+    fsutil::sync_dir(dir)?;
     Ok(keys)
 }
 
@@ -642,7 +719,7 @@ fn reseal_all(
     txn: &redb::WriteTransaction,
     old: &AeadKey,
     new: &AeadKey,
-    retain: &dyn Fn(&str, &[u8]) -> bool,
+    retain: &dyn Fn(&str, &[u8]) -> Result<bool, Error>,
 ) -> Result<(), Error> {
     let names: Vec<String> = txn
         .list_tables()?
@@ -658,12 +735,12 @@ fn reseal_all(
         for entry in opened.iter()? {
             let (key, stored) = entry?;
             let key = key.value().to_vec();
-            let keep = retain(table, &key);
+            let keep = retain(table, &key)?;
             entries.push((key, stored.value().to_vec(), keep));
         }
         if !entries.iter().any(|(_, _, keep)| *keep) {
             drop(opened);
-            txn.delete_table(definition(&internal))?;
+            delete_table(txn, &internal)?;
             continue;
         }
         for (key, stored, keep) in entries {

@@ -4,10 +4,10 @@ use std::cell::Cell;
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::{Error, engine, is_engine_panic};
 use crate::layout::{
-    USER_PREFIX, check_key, check_value, definition, read_record, record_place, scan_records,
-    user_table,
+    Records, USER_PREFIX, check_key, check_value, definition, delete_table, read_record,
+    record_place, scan_records, table_exists, user_table,
 };
 use crate::seal::{AeadKey, SealKey, VERSION_KEK, VERSION_SEAL_KEY};
 
@@ -22,7 +22,7 @@ pub struct WriteTxn<'s> {
     kek: &'s AeadKey,
     /// Set when the storage engine failed underneath an operation: the transaction must not
     /// commit and the store must latch, whatever the closure returns.
-    engine_failed: Cell<bool>,
+    pub(crate) engine_failed: Cell<bool>,
 }
 
 impl<'s> WriteTxn<'s> {
@@ -39,20 +39,16 @@ impl<'s> WriteTxn<'s> {
         (self.txn, self.engine_failed.get())
     }
 
-    /// Notes engine failures on the way out.
-    fn track<T, E: Into<Error>>(&self, result: Result<T, E>) -> Result<T, Error> {
-        result.map_err(|err| {
-            let err = err.into();
-            if err.is_platform_write_failure() {
+    /// Runs engine work, noting platform failures and engine panics on the way out.
+    fn run<T>(
+        &self,
+        body: impl FnOnce(&redb::WriteTransaction) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        engine(|| body(&self.txn)).inspect_err(|err| {
+            if err.is_platform_write_failure() || is_engine_panic(err) {
                 self.engine_failed.set(true);
             }
-            err
         })
-    }
-
-    fn table_exists(&self, internal: &str) -> Result<bool, Error> {
-        let mut tables = self.track(self.txn.list_tables())?;
-        Ok(tables.any(|handle| redb::TableHandle::name(&handle) == internal))
     }
 
     /// Seals `value` under the KEK and stores it at `(table, key)`, replacing any previous
@@ -86,9 +82,10 @@ impl<'s> WriteTxn<'s> {
     }
 
     fn insert(&mut self, internal: &str, key: &[u8], sealed: &[u8]) -> Result<(), Error> {
-        let mut opened = self.track(self.txn.open_table(definition(internal)))?;
-        self.track(opened.insert(key, sealed))?;
-        Ok(())
+        self.run(|txn| {
+            txn.open_table(definition(internal))?.insert(key, sealed)?;
+            Ok(())
+        })
     }
 
     /// The KEK-sealed value at `(table, key)` as this transaction sees it.
@@ -115,72 +112,71 @@ impl<'s> WriteTxn<'s> {
     ) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         let internal = user_table(table)?;
         check_key(key)?;
-        // Opening a table for writing creates it; a read must not.
-        if !self.table_exists(&internal)? {
-            return Ok(None);
-        }
-        let opened = self.track(self.txn.open_table(definition(&internal)))?;
-        self.track(read_record(&opened, aead, version, table, key))
+        self.run(|txn| {
+            // Opening a table for writing creates it; a read must not.
+            if !table_exists(txn, &internal)? {
+                return Ok(None);
+            }
+            let opened = txn.open_table(definition(&internal))?;
+            read_record(&opened, aead, version, table, key)
+        })
     }
 
     /// Every KEK-sealed record of `table` in key order, as this transaction sees them.
-    pub fn scan(&self, table: &str) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error> {
+    pub fn scan(&self, table: &str) -> Result<Records, Error> {
         self.scan_with(self.kek, VERSION_KEK, table)
     }
 
     /// Every record of `table` sealed under `seal_key`, in key order, as this transaction sees
     /// them.
-    pub fn scan_sealed(
-        &self,
-        seal_key: &SealKey,
-        table: &str,
-    ) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error> {
+    pub fn scan_sealed(&self, seal_key: &SealKey, table: &str) -> Result<Records, Error> {
         self.scan_with(&seal_key.aead()?, VERSION_SEAL_KEY, table)
     }
 
-    fn scan_with(
-        &self,
-        aead: &AeadKey,
-        version: u8,
-        table: &str,
-    ) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>, Error> {
+    fn scan_with(&self, aead: &AeadKey, version: u8, table: &str) -> Result<Records, Error> {
         let internal = user_table(table)?;
-        if !self.table_exists(&internal)? {
-            return Ok(Vec::new());
-        }
-        let opened = self.track(self.txn.open_table(definition(&internal)))?;
-        self.track(scan_records(&opened, aead, version, table))
+        self.run(|txn| {
+            if !table_exists(txn, &internal)? {
+                return Ok(Vec::new());
+            }
+            let opened = txn.open_table(definition(&internal))?;
+            scan_records(&opened, aead, version, table)
+        })
     }
 
     /// Removes the record at `(table, key)`. Returns whether it existed.
     pub fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, Error> {
         let internal = user_table(table)?;
         check_key(key)?;
-        if !self.table_exists(&internal)? {
-            return Ok(false);
-        }
-        let mut opened = self.track(self.txn.open_table(definition(&internal)))?;
-        let removed = self.track(opened.remove(key))?;
-        Ok(removed.is_some())
+        self.run(|txn| {
+            if !table_exists(txn, &internal)? {
+                return Ok(false);
+            }
+            let mut opened = txn.open_table(definition(&internal))?;
+            let removed = opened.remove(key)?.is_some();
+            Ok(removed)
+        })
     }
 
     /// Removes `table` with all its records. Returns whether it existed.
     pub fn drop_table(&mut self, table: &str) -> Result<bool, Error> {
         let internal = user_table(table)?;
-        self.track(self.txn.delete_table(definition(&internal)))
+        self.run(|txn| delete_table(txn, &internal))
     }
 
     /// Names of the caller tables as this transaction sees them, sorted.
     pub fn tables(&self) -> Result<Vec<String>, Error> {
-        let tables = self.track(self.txn.list_tables())?;
-        let mut names: Vec<String> = tables
-            .filter_map(|handle| {
-                redb::TableHandle::name(&handle)
-                    .strip_prefix(USER_PREFIX)
-                    .map(str::to_owned)
-            })
-            .collect();
-        names.sort();
-        Ok(names)
+        self.run(|txn| {
+            let mut names: Vec<String> = txn
+                .list_tables()?
+                .filter_map(|handle| {
+                    redb::TableHandle::name(&handle)
+                        .strip_prefix(USER_PREFIX)
+                        .map(str::to_owned)
+                })
+                .collect();
+            names.sort();
+            Ok(names)
+        })
     }
 }

@@ -3,10 +3,8 @@
 use std::fs;
 use std::path::Path;
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
-use strongroom_store::{
-    Error, KdfParams, KekFault, OpenOptions, SealKey, Store, WriteTxn, danger,
-};
+use redb::{ReadableDatabase, TableDefinition};
+use strongroom_store::{Error, KdfParams, KekFault, OpenOptions, SealKey, Store, WriteTxn, danger};
 use zeroize::Zeroizing;
 
 /// Internal name of the database table behind caller table `t` (see DESIGN.md).
@@ -68,7 +66,10 @@ fn round_trip_overwrite_delete_and_drop() {
         ["hsm", "partition.1", "partitions"]
     );
     // Bytewise key order.
-    let keys: Vec<Vec<u8>> = scan(&store, "partitions").into_iter().map(|(k, _)| k).collect();
+    let keys: Vec<Vec<u8>> = scan(&store, "partitions")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(keys, [b"1".to_vec(), b"10".to_vec(), b"2".to_vec()]);
 
     // Overwrite and delete.
@@ -147,7 +148,10 @@ fn a_failing_body_writes_nothing() {
         t.delete("t", b"keep")?;
         Err(Error::InvalidArgument { what: "abort" })
     });
-    assert!(matches!(result, Err(Error::InvalidArgument { what: "abort" })));
+    assert!(matches!(
+        result,
+        Err(Error::InvalidArgument { what: "abort" })
+    ));
     assert_eq!(scan(&store, "t"), [(b"keep".to_vec(), b"1".to_vec())]);
     assert_eq!(store.tables().unwrap(), ["t"]);
 
@@ -167,6 +171,16 @@ fn a_failing_body_writes_nothing() {
         Err(Mine::Refused)
     });
     assert!(matches!(result, Err(Mine::Refused)));
+    assert_eq!(get(&store, "t", b"new"), None);
+    let result = store.write_with(|t: &mut WriteTxn<'_>| -> Result<(), Mine> {
+        t.put("t", b"new", b"2")?;
+        t.put("", b"k", b"v")?;
+        Ok(())
+    });
+    assert!(matches!(
+        result,
+        Err(Mine::Store(Error::InvalidArgument { .. }))
+    ));
     assert_eq!(get(&store, "t", b"new"), None);
 
     // Nor does a panicking body, and the store stays usable.
@@ -213,7 +227,11 @@ fn open_unverified(dir: &Path) -> Store {
 
 #[test]
 fn a_record_moved_to_another_key_or_table_fails_to_open() {
-    for target in [("hsm", &b"b"[..]), ("other", &b"a"[..]), ("hsm", &b"a\0"[..])] {
+    for target in [
+        ("hsm", &b"b"[..]),
+        ("other", &b"a"[..]),
+        ("hsm", &b"a\0"[..]),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let store = create(tmp.path());
         store
@@ -287,7 +305,11 @@ fn seal_key_records() {
     drop(store);
 
     // A SealKey record moved elsewhere opens neither under the SealKey.
-    copy_raw(tmp.path(), ("partition.7", b"obj1"), ("partition.7", b"obj2"));
+    copy_raw(
+        tmp.path(),
+        ("partition.7", b"obj1"),
+        ("partition.7", b"obj2"),
+    );
     let store = reopen(tmp.path());
     assert!(matches!(
         store.get_sealed(&reloaded, "partition.7", b"obj2"),
@@ -324,7 +346,11 @@ fn a_truncated_record_fails_the_open_scan() {
 #[test]
 fn passphrase_mode() {
     let tmp = tempfile::tempdir().unwrap();
-    let options = || OpenOptions::new().passphrase(pass("Tr0ub4dor&3")).kdf_params(fast_kdf());
+    let options = || {
+        OpenOptions::new()
+            .passphrase(pass("Tr0ub4dor&3"))
+            .kdf_params(fast_kdf())
+    };
     let store = Store::open(tmp.path(), options().create(true)).unwrap();
     store.write(|t| t.put("hsm", b"k", b"v")).unwrap();
     drop(store);
@@ -342,7 +368,10 @@ fn passphrase_mode() {
     );
     assert!(matches!(wrong, Err(Error::Kek(KekFault::Rejected))));
     let none = Store::open(tmp.path(), OpenOptions::new());
-    assert!(matches!(none, Err(Error::Kek(KekFault::PassphraseRequired))));
+    assert!(matches!(
+        none,
+        Err(Error::Kek(KekFault::PassphraseRequired))
+    ));
     // A wrong passphrase changed nothing.
     assert_eq!(fs::read(tmp.path().join("kek")).unwrap(), kek_file);
 
@@ -511,7 +540,10 @@ fn rekey_keeps_retained_records_and_destroys_the_old_kek() {
     // The store keeps working without a reopen.
     check_after_rekey(&store);
     assert_eq!(
-        &store.get_sealed(&pkey, "partitions", b"1.obj").unwrap().unwrap()[..],
+        &store
+            .get_sealed(&pkey, "partitions", b"1.obj")
+            .unwrap()
+            .unwrap()[..],
         b"sealed object"
     );
     store.write(|t| t.put("hsm", b"after", b"x")).unwrap();
@@ -648,4 +680,25 @@ fn concurrent_readers_during_writes_and_rekeys() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 0);
     assert_eq!(store.scan("t").unwrap().len(), 11);
+}
+
+#[test]
+fn a_panicking_retain_leaves_the_store_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = create(tmp.path());
+    populate_for_rekey(&store);
+    let kek = fs::read(tmp.path().join("kek")).unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = store.rekey(|table, _| {
+            assert_ne!(table, "partitions", "retain panics");
+            true
+        });
+    }));
+    assert!(caught.is_err());
+    check_before_rekey(&store);
+    assert_eq!(fs::read(tmp.path().join("kek")).unwrap(), kek);
+    assert!(!tmp.path().join("kek.next").exists());
+    // Not latched: the caller's panic is no storage failure.
+    store.rekey(retain_rule).unwrap();
+    check_after_rekey(&store);
 }

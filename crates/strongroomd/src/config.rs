@@ -59,7 +59,10 @@ pub struct Log {
 
 impl Default for Log {
     fn default() -> Self {
-        Self { format: default_format(), level: default_level() }
+        Self {
+            format: default_format(),
+            level: default_level(),
+        }
     }
 }
 

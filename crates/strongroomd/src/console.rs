@@ -48,7 +48,11 @@ pub(crate) struct SocketTerminal {
 impl SocketTerminal {
     pub(crate) fn new(stream: UnixStream) -> std::io::Result<Self> {
         let writer = stream.try_clone()?;
-        Ok(Self { reader: BufReader::new(stream), writer, closed: false })
+        Ok(Self {
+            reader: BufReader::new(stream),
+            writer,
+            closed: false,
+        })
     }
 
     fn send(&mut self, msg: &ToConsole) {
@@ -94,11 +98,15 @@ impl Terminal for SocketTerminal {
         self.send(&ToConsole::Out { s: text.to_owned() });
     }
     fn read_line(&mut self, prompt: &str) -> Option<String> {
-        self.send(&ToConsole::Line { p: prompt.to_owned() });
+        self.send(&ToConsole::Line {
+            p: prompt.to_owned(),
+        });
         self.receive().map(|s| s.to_string())
     }
     fn read_secret(&mut self, prompt: &str) -> Option<Secret> {
-        self.send(&ToConsole::Secret { p: prompt.to_owned() });
+        self.send(&ToConsole::Secret {
+            p: prompt.to_owned(),
+        });
         self.receive().map(|s| Secret::new(s.as_str()))
     }
 }
@@ -111,7 +119,9 @@ pub struct LocalTerminal {
 impl LocalTerminal {
     /// A terminal on this process's stdin/stdout.
     pub fn new() -> Self {
-        Self { stdin_is_tty: std::io::stdin().is_terminal() }
+        Self {
+            stdin_is_tty: std::io::stdin().is_terminal(),
+        }
     }
 
     fn line(&mut self, prompt: &str) -> Option<Zeroizing<String>> {
@@ -125,7 +135,7 @@ impl LocalTerminal {
                 let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
                 if !self.stdin_is_tty {
                     // Echo piped input so that a transcript reads like a session.
-                    let _ = writeln!(out, "{}", if prompt.trim() == ">" { "" } else { trimmed.as_str() });
+                    let _ = writeln!(out, "{trimmed}");
                 }
                 Some(Zeroizing::new(trimmed))
             }
@@ -203,12 +213,13 @@ pub fn attach(data_dir: &Path) -> Result<bool, String> {
             }
             ToConsole::Bye => return Ok(true),
             ToConsole::Line { p } => term.read_line(&p).map(|s| ToDaemon::Line { s }),
-            ToConsole::Secret { p } => {
-                term.read_secret(&p).map(|s| ToDaemon::Line { s: s.expose().to_owned() })
-            }
+            ToConsole::Secret { p } => term.read_secret(&p).map(|s| ToDaemon::Line {
+                s: s.expose().to_owned(),
+            }),
         };
         let mut line = Zeroizing::new(
-            serde_json::to_string(&reply.unwrap_or(ToDaemon::Eof)).map_err(|err| err.to_string())?,
+            serde_json::to_string(&reply.unwrap_or(ToDaemon::Eof))
+                .map_err(|err| err.to_string())?,
         );
         line.push('\n');
         if writer.write_all(line.as_bytes()).is_err() {

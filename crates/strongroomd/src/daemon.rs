@@ -23,7 +23,10 @@ pub fn open_module(config: &Config) -> Result<Module, String> {
         announce_new_module(&strings);
     }
     if let Some(what) = module.integrity_failure() {
-        tracing::error!(what, "stored data integrity check failed: the module is halted");
+        tracing::error!(
+            what,
+            "stored data integrity check failed: the module is halted"
+        );
     }
     Ok(module)
 }
@@ -94,11 +97,14 @@ fn bind_console(data_dir: &Path) -> Result<UnixListener, String> {
         .map_err(|err| format!("cannot prepare {}: {err}", run_dir.display()))?;
     let path = socket_path(data_dir);
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
-        return Err(format!("another appliance is already serving {}", path.display()));
+        return Err(format!(
+            "another appliance is already serving {}",
+            path.display()
+        ));
     }
     let _ = std::fs::remove_file(&path);
-    let listener =
-        UnixListener::bind(&path).map_err(|err| format!("cannot bind {}: {err}", path.display()))?;
+    let listener = UnixListener::bind(&path)
+        .map_err(|err| format!("cannot bind {}: {err}", path.display()))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .map_err(|err| format!("cannot restrict {}: {err}", path.display()))?;
     Ok(listener)
@@ -108,14 +114,27 @@ fn serve_console(listener: &UnixListener, appliance: &Appliance) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let appliance = appliance.clone();
-        let spawned = std::thread::Builder::new().name("console".into()).spawn(move || {
-            let Ok(mut term) = SocketTerminal::new(stream) else { return };
-            tracing::info!(user = "admin", channel = "console", "console session opened");
-            let mut session = Session::new(appliance, "admin", Role::Admin, Channel::LocalConsole);
-            session.run(&mut term);
-            term.bye();
-            tracing::info!(user = "admin", channel = "console", "console session closed");
-        });
+        let spawned = std::thread::Builder::new()
+            .name("console".into())
+            .spawn(move || {
+                let Ok(mut term) = SocketTerminal::new(stream) else {
+                    return;
+                };
+                tracing::info!(
+                    user = "admin",
+                    channel = "console",
+                    "console session opened"
+                );
+                let mut session =
+                    Session::new(appliance, "admin", Role::Admin, Channel::LocalConsole);
+                session.run(&mut term);
+                term.bye();
+                tracing::info!(
+                    user = "admin",
+                    channel = "console",
+                    "console session closed"
+                );
+            });
         if let Err(err) = spawned {
             tracing::warn!(%err, "cannot start a console session");
         }

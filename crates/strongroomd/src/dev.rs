@@ -46,7 +46,9 @@ fn random_text(len: usize) -> Result<Zeroizing<String>, String> {
     let mut out = Zeroizing::new(String::with_capacity(len));
     while out.len() < len {
         let mut bytes = Zeroizing::new([0u8; 64]);
-        SystemRandom::new().fill(bytes.as_mut()).map_err(|_| "the random source failed".to_string())?;
+        SystemRandom::new()
+            .fill(bytes.as_mut())
+            .map_err(|_| "the random source failed".to_string())?;
         for b in bytes.iter() {
             // 57 characters: reject bytes >= 228 (4 * 57) to stay unbiased.
             if out.len() < len && *b < 228 {
@@ -59,13 +61,18 @@ fn random_text(len: usize) -> Result<Zeroizing<String>, String> {
 
 /// Sets up (first run) or reopens the development appliance in `dir`.
 pub fn prepare(dir: &Path) -> Result<(Config, Module), String> {
-    std::fs::create_dir_all(dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     let config = config(dir);
     let creds_path = credentials_path(dir);
     let (mut module, strings) =
         Module::open(&config.data_dir, config.module_config()?).map_err(|e| e.to_string())?;
     if creds_path.exists() {
-        println!("Development appliance in {} (credentials in {}).", dir.display(), creds_path.display());
+        println!(
+            "Development appliance in {} (credentials in {}).",
+            dir.display(),
+            creds_path.display()
+        );
         return Ok((config, module));
     }
     let Some(strings) = strings else {

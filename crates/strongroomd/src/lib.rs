@@ -16,5 +16,7 @@ mod shell;
 pub use crate::config::{Config, KEK_PASSPHRASE_ENV, Listen, Log};
 pub use crate::console::{LocalTerminal, attach, socket_path};
 pub use crate::daemon::{announce_new_module, open_module, run};
-pub use crate::dev::{DEV_LABEL, DEV_PARTITION, DevCredentials, credentials_path, prepare as dev_prepare};
+pub use crate::dev::{
+    DEV_LABEL, DEV_PARTITION, DevCredentials, credentials_path, prepare as dev_prepare,
+};
 pub use crate::shell::{Appliance, Channel, Outcome, Role, ScriptTerminal, Session, Terminal};

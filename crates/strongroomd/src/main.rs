@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use strongroomd::{Appliance, Channel, Config, LocalTerminal, Role, Session};
 
 #[derive(Parser)]
-#[command(name = "strongroomd", version, about = "The Strongroom network HSM appliance")]
+#[command(
+    name = "strongroomd",
+    version,
+    about = "The Strongroom network HSM appliance"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,9 +29,17 @@ enum Command {
     /// Open the appliance shell on this terminal as the `admin` appliance user (the local
     /// console). Attaches to the running appliance, or opens the module itself when none runs.
     Console {
-        /// The appliance's data directory.
+        /// The appliance's data directory (the one given as `data_dir` in its configuration).
+        #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+        dir: Option<PathBuf>,
+        /// The appliance's configuration file: its data directory, storage, licences and KEK
+        /// passphrase apply when no daemon runs and the console opens the module itself.
         #[arg(long)]
-        dir: PathBuf,
+        config: Option<PathBuf>,
+        /// Create a factory-new module when the directory holds none (without it, a directory
+        /// without an appliance is refused, so a mistyped path cannot become a new appliance).
+        #[arg(long)]
+        create: bool,
     },
     /// Run a ready development appliance from embedded defaults (created on first use).
     Dev {
@@ -40,7 +52,9 @@ enum Command {
 fn init_logging(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -56,13 +70,23 @@ fn main() -> ExitCode {
             let module = strongroomd::open_module(&config)?;
             strongroomd::run(config, module)
         }),
-        Command::Console { dir } => {
+        Command::Console {
+            dir,
+            config,
+            create,
+        } => {
             init_logging("warn", false);
-            console(dir)
+            let config = match (dir, config) {
+                (_, Some(path)) => Config::load(&path),
+                (Some(dir), None) => Ok(Config::with_defaults(dir)),
+                (None, None) => Err("give --dir or --config".to_owned()),
+            };
+            config.and_then(|config| console(config, create))
         }
         Command::Dev { dir } => {
             init_logging("info", false);
-            strongroomd::dev_prepare(&dir).and_then(|(config, module)| strongroomd::run(config, module))
+            strongroomd::dev_prepare(&dir)
+                .and_then(|(config, module)| strongroomd::run(config, module))
         }
     };
     match result {
@@ -74,17 +98,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn console(dir: PathBuf) -> Result<(), String> {
-    if strongroomd::attach(&dir)? {
+fn console(config: Config, create: bool) -> Result<(), String> {
+    if strongroomd::attach(&config.data_dir)? {
         return Ok(());
     }
     // No running appliance: open the module here (the store's lock refuses a second opener).
-    let config = Config::with_defaults(dir.clone());
+    // Without --create, never create a module: a mistyped path must not become an appliance.
+    if !create && !strongroom_store::Store::exists(&config.data_dir) {
+        return Err(format!(
+            "no appliance in {} (start one with 'strongroomd run' or 'strongroomd dev')",
+            config.data_dir.display()
+        ));
+    }
     let module = strongroomd::open_module(&config)?;
     let appliance = Appliance {
         module: Arc::new(Mutex::new(module)),
-        data_dir: dir,
-        hostname: None,
+        data_dir: config.data_dir.clone(),
+        hostname: config.hostname.clone(),
     };
     let mut session = Session::new(appliance, "admin", Role::Admin, Channel::LocalConsole);
     session.run(&mut LocalTerminal::new());

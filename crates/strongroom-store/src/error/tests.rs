@@ -7,7 +7,10 @@ fn disk_full_kinds_become_storage_full() {
         io::ErrorKind::QuotaExceeded,
         io::ErrorKind::FileTooLarge,
     ] {
-        assert!(matches!(Error::from(io::Error::from(kind)), Error::StorageFull));
+        assert!(matches!(
+            Error::from(io::Error::from(kind)),
+            Error::StorageFull
+        ));
     }
     assert!(matches!(
         Error::from(io::Error::from(io::ErrorKind::PermissionDenied)),

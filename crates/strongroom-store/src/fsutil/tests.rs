@@ -40,7 +40,10 @@ fn read_if_exists_handles_absence_and_limit() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(read_if_exists(dir.path(), "x", 10).unwrap(), None);
     fs::write(dir.path().join("x"), vec![1; 100]).unwrap();
-    assert_eq!(read_if_exists(dir.path(), "x", 10).unwrap().unwrap().len(), 11);
+    assert_eq!(
+        read_if_exists(dir.path(), "x", 10).unwrap().unwrap().len(),
+        11
+    );
 }
 
 #[test]

@@ -41,7 +41,11 @@ fn every_damaged_byte_of_a_plain_file_is_malformed() {
     for i in 0..bytes.len() {
         let mut bad = bytes.to_vec();
         bad[i] ^= 0x10;
-        assert_eq!(KekFile::parse(bad).err(), Some(KekFault::Malformed), "byte {i}");
+        assert_eq!(
+            KekFile::parse(bad).err(),
+            Some(KekFault::Malformed),
+            "byte {i}"
+        );
     }
     for cut in 0..bytes.len() {
         assert!(KekFile::parse(bytes[..cut].to_vec()).is_err());
@@ -88,7 +92,10 @@ fn wrapped_header_is_authenticated() {
         bad[i] ^= 0x01;
         let file = KekFile::parse(bad).unwrap();
         assert!(
-            matches!(file.unlock(Some(b"pw")), Err(Error::Kek(KekFault::Rejected))),
+            matches!(
+                file.unlock(Some(b"pw")),
+                Err(Error::Kek(KekFault::Rejected))
+            ),
             "byte {i}"
         );
     }
@@ -119,6 +126,9 @@ fn kdf_params_bounds() {
     assert!(KdfParams::new(65536, 3, 0).is_err());
     assert!(KdfParams::new(65536, 3, 17).is_err());
     let p = KdfParams::new(65536, 3, 4).unwrap();
-    assert_eq!((p.memory_kib(), p.iterations(), p.parallelism()), (65536, 3, 4));
+    assert_eq!(
+        (p.memory_kib(), p.iterations(), p.parallelism()),
+        (65536, 3, 4)
+    );
     assert!(KdfParams::default().in_bounds());
 }

@@ -49,7 +49,7 @@ fn engine_failure_inside_a_body_latches_even_if_swallowed() {
 fn metadata_holds_kek_id_and_sealed_format() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open_new(tmp.path());
-    let meta = read_meta(&store.db).unwrap().unwrap();
+    let meta = read_meta(store.engine.db()).unwrap().unwrap();
     let keys = store.current_keys().unwrap();
     assert!(meta.kek_id.matches(&keys.id));
     check_format(&keys.kek, &meta.format).unwrap();
@@ -61,7 +61,11 @@ fn metadata_holds_kek_id_and_sealed_format() {
     ));
     let foreign = keys
         .kek
-        .seal(VERSION_KEK, record_place(META_TABLE, META_FORMAT), &1u32.to_le_bytes())
+        .seal(
+            VERSION_KEK,
+            record_place(META_TABLE, META_FORMAT),
+            &1u32.to_le_bytes(),
+        )
         .unwrap();
     assert!(check_format(&keys.kek, &foreign).is_err());
     let future = keys

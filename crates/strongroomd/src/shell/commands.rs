@@ -1,9 +1,7 @@
 //! The shell's command tree and handlers for the module's administration (`hsm`, `partition`,
 //! and the console-only `maintenance` group standing in for the appliance's hardware).
 
-use strongroom_module::{
-    Destructive, InitKind, InitRequest, PartitionSize, Secret, TamperKind,
-};
+use strongroom_module::{Destructive, InitKind, InitRequest, PartitionSize, Secret, TamperKind};
 
 use super::engine::{
     ADMIN, ADMIN_OPERATOR, ANYONE, Access, Args, CONSOLE_ADMIN, Kind, Node, Opt, READERS,
@@ -20,7 +18,17 @@ const fn cmd(
     opts: &'static [Opt],
     handler: Handler,
 ) -> Node<Handler> {
-    Node { name, short, help, access, kind: Kind::Command { opts, positional: None, handler } }
+    Node {
+        name,
+        short,
+        help,
+        access,
+        kind: Kind::Command {
+            opts,
+            positional: None,
+            handler,
+        },
+    }
 }
 
 const fn group(
@@ -30,21 +38,55 @@ const fn group(
     access: Access,
     children: &'static [Node<Handler>],
 ) -> Node<Handler> {
-    Node { name, short, help, access, kind: Kind::Group(children) }
+    Node {
+        name,
+        short,
+        help,
+        access,
+        kind: Kind::Group(children),
+    }
 }
 
-const fn opt(name: &'static str, short: &'static str, value: Option<&'static str>, help: &'static str) -> Opt {
-    Opt { name, short, value, help }
+const fn opt(
+    name: &'static str,
+    short: &'static str,
+    value: Option<&'static str>,
+    help: &'static str,
+) -> Opt {
+    Opt {
+        name,
+        short,
+        value,
+        help,
+    }
 }
 
 const FORCE: Opt = opt("force", "f", None, "Skip the 'proceed' confirmation");
-const PASSWORD: Opt = opt("password", "pwd", Some("password"), "Give the password instead of being prompted");
+const PASSWORD: Opt = opt(
+    "password",
+    "pwd",
+    Some("password"),
+    "Give the password instead of being prompted",
+);
 
 pub(crate) static ROOT: &[Node<Handler>] = &[
-    cmd("help", "he", "Show the available commands (also 'help <group>', '<command> -help')", ANYONE, &[], help_cmd),
+    cmd(
+        "help",
+        "he",
+        "Show the available commands (also 'help <group>', '<command> -help')",
+        ANYONE,
+        &[],
+        help_cmd,
+    ),
     cmd("exit", "e", "End this shell session", ANYONE, &[], exit_cmd),
     group("hsm", "hs", "HSM administration", ANYONE, HSM),
-    group("partition", "par", "Application partitions", READERS, PARTITION),
+    group(
+        "partition",
+        "par",
+        "Application partitions",
+        READERS,
+        PARTITION,
+    ),
     group(
         "maintenance",
         "mai",
@@ -55,9 +97,30 @@ pub(crate) static ROOT: &[Node<Handler>] = &[
 ];
 
 static HSM: &[Node<Handler>] = &[
-    cmd("show", "sh", "Show the HSM's details", ANYONE, &[], hsm_show),
-    cmd("login", "logi", "Log in as HSM Security Officer", ADMIN_OPERATOR, &[PASSWORD], hsm_login),
-    cmd("logout", "logo", "Log out the HSM Security Officer", ADMIN_OPERATOR, &[], hsm_logout),
+    cmd(
+        "show",
+        "sh",
+        "Show the HSM's details",
+        ANYONE,
+        &[],
+        hsm_show,
+    ),
+    cmd(
+        "login",
+        "logi",
+        "Log in as HSM Security Officer",
+        ADMIN_OPERATOR,
+        &[PASSWORD],
+        hsm_login,
+    ),
+    cmd(
+        "logout",
+        "logo",
+        "Log out the HSM Security Officer",
+        ADMIN_OPERATOR,
+        &[],
+        hsm_logout,
+    ),
     cmd(
         "changePw",
         "changep",
@@ -75,16 +138,43 @@ static HSM: &[Node<Handler>] = &[
         "Initialize the HSM (hard on a zeroized HSM, soft on an initialized one)",
         ADMIN,
         &[
-            opt("label", "l", Some("label"), "HSM label: 1-32 characters of A-Z a-z 0-9 _"),
+            opt(
+                "label",
+                "l",
+                Some("label"),
+                "HSM label: 1-32 characters of A-Z a-z 0-9 _",
+            ),
             PASSWORD,
-            opt("domain", "d", Some("domain"), "HSM domain string (hard init)"),
-            opt("applytemplate", "a", Some("file"), "Apply a policy template from your file area"),
-            opt("authtimeconfig", "au", None, "Require the HSM SO for later time changes"),
+            opt(
+                "domain",
+                "d",
+                Some("domain"),
+                "HSM domain string (hard init)",
+            ),
+            opt(
+                "applytemplate",
+                "a",
+                Some("file"),
+                "Apply a policy template from your file area",
+            ),
+            opt(
+                "authtimeconfig",
+                "au",
+                None,
+                "Require the HSM SO for later time changes",
+            ),
             FORCE,
         ],
         hsm_init,
     ),
-    cmd("zeroize", "z", "Zeroize the HSM (policies and Auditor kept)", ADMIN, &[FORCE], hsm_zeroize),
+    cmd(
+        "zeroize",
+        "z",
+        "Zeroize the HSM (policies and Auditor kept)",
+        ADMIN,
+        &[FORCE],
+        hsm_zeroize,
+    ),
     cmd(
         "factoryReset",
         "factoryr",
@@ -93,13 +183,25 @@ static HSM: &[Node<Handler>] = &[
         &[FORCE],
         hsm_factoryreset,
     ),
-    cmd("restart", "r", "Restart the HSM", ADMIN, &[FORCE], hsm_restart),
+    cmd(
+        "restart",
+        "r",
+        "Restart the HSM",
+        ADMIN,
+        &[FORCE],
+        hsm_restart,
+    ),
     cmd(
         "showPolicies",
         "showp",
         "Show the HSM capabilities and policies",
         ANYONE,
-        &[opt("exporttemplate", "e", Some("file"), "Write a policy template to your file area")],
+        &[opt(
+            "exporttemplate",
+            "e",
+            Some("file"),
+            "Write a policy template to your file area",
+        )],
         hsm_showpolicies,
     ),
     cmd(
@@ -114,21 +216,40 @@ static HSM: &[Node<Handler>] = &[
         ],
         hsm_changepolicy,
     ),
-    cmd("displayLicenses", "di", "Show the HSM capability licences", ANYONE, &[], hsm_licenses),
+    cmd(
+        "displayLicenses",
+        "di",
+        "Show the HSM capability licences",
+        ANYONE,
+        &[],
+        hsm_licenses,
+    ),
     group(
         "stm",
         "stm",
         "Secure Transport Mode",
         ADMIN,
         &[
-            cmd("transport", "t", "Place the HSM in Secure Transport Mode", ADMIN, &[FORCE], stm_transport),
+            cmd(
+                "transport",
+                "t",
+                "Place the HSM in Secure Transport Mode",
+                ADMIN,
+                &[FORCE],
+                stm_transport,
+            ),
             cmd(
                 "recover",
                 "r",
                 "Recover the HSM from Secure Transport Mode",
                 ADMIN,
                 &[
-                    opt("randomuserstring", "r", Some("XXXX-XXXX-XXXX-XXXX"), "The random user string"),
+                    opt(
+                        "randomuserstring",
+                        "r",
+                        Some("XXXX-XXXX-XXXX-XXXX"),
+                        "The random user string",
+                    ),
                     FORCE,
                 ],
                 stm_recover,
@@ -141,8 +262,22 @@ static HSM: &[Node<Handler>] = &[
         "Tamper events",
         ADMIN,
         &[
-            cmd("show", "s", "Show the last tamper event", ADMIN, &[], tamper_show),
-            cmd("clear", "c", "Clear the tamper condition", ADMIN, &[], tamper_clear),
+            cmd(
+                "show",
+                "s",
+                "Show the last tamper event",
+                ADMIN,
+                &[],
+                tamper_show,
+            ),
+            cmd(
+                "clear",
+                "c",
+                "Clear the tamper condition",
+                ADMIN,
+                &[],
+                tamper_clear,
+            ),
         ],
     ),
 ];
@@ -157,14 +292,26 @@ static PARTITION: &[Node<Handler>] = &[
         ADMIN_OPERATOR,
         &[
             PARTITION_OPT,
-            opt("size", "s", Some("bytes"), "Size in bytes (default: an equal share)"),
+            opt(
+                "size",
+                "s",
+                Some("bytes"),
+                "Size in bytes (default: an equal share)",
+            ),
             opt("allfreestorage", "al", None, "Use all free storage"),
             opt("version", "v", Some("0|1"), "Partition version"),
             FORCE,
         ],
         partition_create,
     ),
-    cmd("delete", "de", "Delete an application partition", ADMIN_OPERATOR, &[PARTITION_OPT, FORCE], partition_delete),
+    cmd(
+        "delete",
+        "de",
+        "Delete an application partition",
+        ADMIN_OPERATOR,
+        &[PARTITION_OPT, FORCE],
+        partition_delete,
+    ),
     cmd(
         "resize",
         "re",
@@ -178,8 +325,22 @@ static PARTITION: &[Node<Handler>] = &[
         ],
         partition_resize,
     ),
-    cmd("list", "l", "List the application partitions", READERS, &[], partition_list),
-    cmd("show", "sh", "Show one partition", READERS, &[PARTITION_OPT], partition_show),
+    cmd(
+        "list",
+        "l",
+        "List the application partitions",
+        READERS,
+        &[],
+        partition_list,
+    ),
+    cmd(
+        "show",
+        "sh",
+        "Show one partition",
+        READERS,
+        &[PARTITION_OPT],
+        partition_show,
+    ),
 ];
 
 static MAINTENANCE: &[Node<Handler>] = &[
@@ -209,7 +370,8 @@ fn shell_err(msg: impl Into<String>) -> CmdError {
 }
 
 fn required<'a>(args: &'a Args, name: &str) -> Result<&'a str, CmdError> {
-    args.get(name).ok_or_else(|| shell_err(format!("the option '-{name}' is required")))
+    args.get(name)
+        .ok_or_else(|| shell_err(format!("the option '-{name}' is required")))
 }
 
 /// Asks for confirmation (SH-G-10, SH-G-11). `false` means nothing may change.
@@ -227,6 +389,10 @@ fn confirm(term: &mut dyn Terminal, args: &Args, warning: &str, question: &str) 
             term.write("Proceeding...\n");
             true
         }
+        None => {
+            term.write("\nCommand aborted: nothing was changed.\n");
+            false
+        }
         _ => {
             term.write("Command aborted: nothing was changed.\n");
             false
@@ -234,7 +400,8 @@ fn confirm(term: &mut dyn Terminal, args: &Args, warning: &str, question: &str) 
     }
 }
 
-const PROCEED: &str = "If you are sure that you wish to proceed, then type 'proceed', otherwise type 'quit'";
+const PROCEED: &str =
+    "If you are sure that you wish to proceed, then type 'proceed', otherwise type 'quit'";
 
 /// A secret from its option, or prompted for (twice when `confirm_twice`).
 fn secret(
@@ -248,15 +415,27 @@ fn secret(
         return Ok(Secret::new(v));
     }
     term.write(&format!("{prompt}\n"));
-    let first = term.read_secret("> ").ok_or_else(|| shell_err("input ended"))?;
+    let first = term.read_secret("> ").ok_or_else(input_ended(term))?;
     if confirm_twice {
         term.write("Please re-enter to confirm:\n");
-        let second = term.read_secret("> ").ok_or_else(|| shell_err("input ended"))?;
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(first.expose().as_bytes(), second.expose().as_bytes())) {
-            return Err(shell_err("the two entries do not match; nothing was changed"));
+        let second = term.read_secret("> ").ok_or_else(input_ended(term))?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            first.expose().as_bytes(),
+            second.expose().as_bytes(),
+        )) {
+            return Err(shell_err(
+                "the two entries do not match; nothing was changed",
+            ));
         }
     }
     Ok(first)
+}
+
+fn input_ended(term: &mut dyn Terminal) -> impl FnOnce() -> CmdError + '_ {
+    move || {
+        term.write("\n");
+        shell_err("input ended before the answer; nothing was changed")
+    }
 }
 
 /// A file name inside the user's file area: no directories, no `..`.
@@ -305,7 +484,13 @@ fn hsm_show(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
 }
 
 fn hsm_login(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    let pw = secret(term, args, "password", "Please enter the HSM Administrators' password:", false)?;
+    let pw = secret(
+        term,
+        args,
+        "password",
+        "Please enter the HSM Administrators' password:",
+        false,
+    )?;
     s.module().so_login(s.access(), &pw)?;
     successful(term, args);
     Ok(())
@@ -318,40 +503,40 @@ fn hsm_logout(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResul
 }
 
 fn hsm_changepw(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    if !s.module().so_logged_in(s.access()) {
-        return Err(CmdError::Module(not_logged_in(s)));
-    }
-    let old = secret(term, args, "oldpassword", "Please enter the current HSM SO password:", false)?;
-    let new = secret(term, args, "newpassword", "Please enter the new HSM SO password:", true)?;
+    s.module().check_so_admin(s.access())?;
+    let old = secret(
+        term,
+        args,
+        "oldpassword",
+        "Please enter the current HSM SO password:",
+        false,
+    )?;
+    let new = secret(
+        term,
+        args,
+        "newpassword",
+        "Please enter the new HSM SO password:",
+        true,
+    )?;
     s.module().so_change_password(s.access(), &old, &new)?;
     successful(term, args);
     Ok(())
 }
 
-/// The module's own not-logged-in error, obtained by asking it (so the code stays the module's).
-fn not_logged_in(s: &Session) -> strongroom_module::Error {
-    match s.module().so_logout(s.access()) {
-        Err(err) => err,
-        Ok(()) => strongroom_module::Error::new(
-            strongroom_module::RetCode::from_u32(0x0101_0000),
-            "the HSM SO must be logged in",
-        ),
-    }
-}
-
 fn hsm_init(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     let label = required(args, "label")?.to_owned();
     strongroom_module::validate::hsm_label(&label)?;
-    let template = match args.get("applytemplate") {
-        Some(name) => {
-            let path = user_file(s, name)?;
-            Some(std::fs::read_to_string(&path).map_err(|err| {
-                shell_err(format!("cannot read the template '{name}': {err}"))
-            })?)
-        }
-        None => None,
-    };
-    let kind = s.module().init_kind();
+    let template =
+        match args.get("applytemplate") {
+            Some(name) => {
+                let path = user_file(s, name)?;
+                Some(std::fs::read_to_string(&path).map_err(|err| {
+                    shell_err(format!("cannot read the template '{name}': {err}"))
+                })?)
+            }
+            None => None,
+        };
+    let kind = s.module().check_init(s.access())?;
     let (warning, question) = match kind {
         InitKind::Hard => (
             "CAUTION: You are about to initialize the HSM. All contents of the HSM will be destroyed.",
@@ -368,14 +553,32 @@ fn hsm_init(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult 
     }
     let (so_password, domain) = match kind {
         InitKind::Hard => {
-            let pw = secret(term, args, "password", "Please enter a password for the HSM Administrator:", true)?;
+            let pw = secret(
+                term,
+                args,
+                "password",
+                "Please enter a password for the HSM Administrator:",
+                true,
+            )?;
             strongroom_module::validate::password(pw.expose())?;
-            let dom = secret(term, args, "domain", "Please enter the domain to use for initializing this HSM:", true)?;
+            let dom = secret(
+                term,
+                args,
+                "domain",
+                "Please enter the domain to use for initializing this HSM:",
+                true,
+            )?;
             strongroom_module::validate::domain(dom.expose())?;
             (pw, Some(dom))
         }
         InitKind::Soft => (
-            secret(term, args, "password", "Please enter the current HSM Administrators' password:", false)?,
+            secret(
+                term,
+                args,
+                "password",
+                "Please enter the current HSM Administrators' password:",
+                false,
+            )?,
             None,
         ),
     };
@@ -405,7 +608,9 @@ fn hsm_zeroize(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResu
 
 fn hsm_factoryreset(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     if s.channel() != super::Channel::LocalConsole {
-        return Err(shell_err("'hsm factoryReset' is available on the local console only"));
+        return Err(shell_err(
+            "'hsm factoryReset' is available on the local console only",
+        ));
     }
     let warning = "CAUTION: You are about to factory reset the HSM. All contents of the HSM will be \
                    destroyed. HSM policies will be reset and the remote PED vector will be erased.";
@@ -435,7 +640,9 @@ fn hsm_showpolicies(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
         std::fs::create_dir_all(s.files_dir())
             .and_then(|()| std::fs::write(&path, text))
             .map_err(|err| shell_err(format!("cannot write the template '{name}': {err}")))?;
-        term.write(&format!("Policy template written to '{name}' in your file area.\n"));
+        term.write(&format!(
+            "Policy template written to '{name}' in your file area.\n"
+        ));
         return Ok(());
     }
     let text = s.module().show_policies()?;
@@ -446,9 +653,13 @@ fn hsm_showpolicies(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
 fn hsm_changepolicy(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     let id = required(args, "policy")?;
     let value = required(args, "value")?;
-    let id: u8 = id.parse().map_err(|_| shell_err(format!("'{id}' is not a policy number")))?;
-    let value: u32 = value.parse().map_err(|_| shell_err(format!("'{value}' is not a policy value")))?;
-    let destroys = s.module().preview_policy_change(id, value)?;
+    let id: u8 = id
+        .parse()
+        .map_err(|_| shell_err(format!("'{id}' is not a policy number")))?;
+    let value: u32 = value
+        .parse()
+        .map_err(|_| shell_err(format!("'{value}' is not a policy value")))?;
+    let destroys = s.module().preview_policy_change(s.access(), id, value)?;
     let warning = match destroys {
         Destructive::No => None,
         Destructive::Partitions => Some(
@@ -467,7 +678,10 @@ fn hsm_changepolicy(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
     let outcome = s.module().change_policy(s.access(), id, value)?;
     successful(term, args);
     let name = s.module().policy_description(id).unwrap_or("");
-    term.write(&format!("Policy \"{name}\" is now set to: {}\n", outcome.new));
+    term.write(&format!(
+        "Policy \"{name}\" is now set to: {}\n",
+        outcome.new
+    ));
     Ok(())
 }
 
@@ -478,6 +692,7 @@ fn hsm_licenses(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult
 }
 
 fn stm_transport(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
+    s.module().check_stm_transport(s.access())?;
     let warning = "CAUTION: You are about to place the HSM in Secure Transport Mode. Only the \
                    status commands and 'hsm stm recover' will work until it is recovered. Record \
                    both strings shown next and send them apart from the HSM.";
@@ -501,7 +716,12 @@ fn stm_recover(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResu
          HSM entered Secure Transport Mode. If they differ, the HSM's state changed while it was in \
          transport.\n"
     ));
-    if !confirm(term, args, "", "Type 'proceed' to recover the HSM from Secure Transport Mode, or 'quit' to remain in it.") {
+    if !confirm(
+        term,
+        args,
+        "",
+        "Type 'proceed' to recover the HSM from Secure Transport Mode, or 'quit' to remain in it.",
+    ) {
         return Ok(());
     }
     s.module().stm_recover(s.access())?;
@@ -536,19 +756,24 @@ fn partition_create(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
         Some("1") => 1,
         Some(v) => return Err(shell_err(format!("the version must be 0 or 1, not '{v}'"))),
     };
-    if !s.module().so_logged_in(s.access()) {
-        return Err(CmdError::Module(not_logged_in(s)));
-    }
-    if !confirm(term, args, "", "Type 'proceed' to create the partition, or 'quit' to quit now.") {
+    s.module().check_so_admin(s.access())?;
+    if !confirm(
+        term,
+        args,
+        "",
+        "Type 'proceed' to create the partition, or 'quit' to quit now.",
+    ) {
         return Ok(());
     }
-    s.module().partition_create(s.access(), &name, size, version)?;
+    s.module()
+        .partition_create(s.access(), &name, size, version)?;
     successful(term, args);
     Ok(())
 }
 
 fn partition_delete(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     let name = required(args, "partition")?.to_owned();
+    s.module().check_so_admin(s.access())?;
     s.module().partition_show(&name)?;
     let warning = format!(
         "CAUTION: You are about to delete the partition \"{name}\". Its roles and every object in it \
@@ -568,8 +793,14 @@ fn partition_resize(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
     if size == PartitionSize::Default {
         return Err(shell_err("give -size or -allfreestorage"));
     }
+    s.module().check_so_admin(s.access())?;
     s.module().partition_show(&name)?;
-    if !confirm(term, args, "", "Type 'proceed' to resize the partition, or 'quit' to quit now.") {
+    if !confirm(
+        term,
+        args,
+        "",
+        "Type 'proceed' to resize the partition, or 'quit' to quit now.",
+    ) {
         return Ok(());
     }
     s.module().partition_resize(s.access(), &name, size)?;
@@ -596,10 +827,17 @@ fn maint_tamper(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdRes
     let kind = required(args, "type")?;
     let kind = TamperKind::from_name(kind).ok_or_else(|| {
         let names: Vec<&str> = TamperKind::ALL.iter().map(|k| k.name()).collect();
-        shell_err(format!("unknown tamper type '{kind}'; one of: {}", names.join(", ")))
+        shell_err(format!(
+            "unknown tamper type '{kind}'; one of: {}",
+            names.join(", ")
+        ))
     })?;
     let event = s.module().raise_tamper(kind)?;
-    tracing::warn!(kind = kind.name(), decommissioned = event.decommissioned, "tamper event raised");
+    tracing::warn!(
+        kind = kind.name(),
+        decommissioned = event.decommissioned,
+        "tamper event raised"
+    );
     term.write(&format!("Tamper event raised: {}.\n", kind.description()));
     if event.decommissioned {
         term.write("The HSM has been decommissioned.\n");

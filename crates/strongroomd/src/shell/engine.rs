@@ -41,16 +41,26 @@ pub(crate) struct Access {
     pub(crate) console_only: bool,
 }
 
-pub(crate) const ADMIN: Access = Access { roles: &[Role::Admin], console_only: false };
-pub(crate) const ADMIN_OPERATOR: Access =
-    Access { roles: &[Role::Admin, Role::Operator], console_only: false };
+pub(crate) const ADMIN: Access = Access {
+    roles: &[Role::Admin],
+    console_only: false,
+};
+pub(crate) const ADMIN_OPERATOR: Access = Access {
+    roles: &[Role::Admin, Role::Operator],
+    console_only: false,
+};
 pub(crate) const ANYONE: Access = Access {
     roles: &[Role::Admin, Role::Operator, Role::Monitor, Role::Audit],
     console_only: false,
 };
-pub(crate) const READERS: Access =
-    Access { roles: &[Role::Admin, Role::Operator, Role::Monitor], console_only: false };
-pub(crate) const CONSOLE_ADMIN: Access = Access { roles: &[Role::Admin], console_only: true };
+pub(crate) const READERS: Access = Access {
+    roles: &[Role::Admin, Role::Operator, Role::Monitor],
+    console_only: false,
+};
+pub(crate) const CONSOLE_ADMIN: Access = Access {
+    roles: &[Role::Admin],
+    console_only: true,
+};
 
 impl Access {
     pub(crate) fn allows(&self, role: Role, channel: Channel) -> bool {
@@ -78,7 +88,11 @@ pub(crate) struct Node<H: 'static> {
 
 pub(crate) enum Kind<H: 'static> {
     Group(&'static [Node<H>]),
-    Command { opts: &'static [Opt], positional: Option<&'static str>, handler: H },
+    Command {
+        opts: &'static [Opt],
+        positional: Option<&'static str>,
+        handler: H,
+    },
 }
 
 /// A parsed command line.
@@ -92,7 +106,10 @@ pub(crate) struct Args {
 
 impl Args {
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
     }
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.values.iter().any(|(n, _)| *n == name)
@@ -100,6 +117,27 @@ impl Args {
     /// The command as the reference names it in result lines: `'hsm login'`.
     pub(crate) fn command_name(&self) -> String {
         self.path.join(" ")
+    }
+
+    /// The command with canonical option names and every value of a `secret` option replaced
+    /// by `*`, for logs (SH-G-12). Built from the parsed options, so short forms and prefixes
+    /// of secret options are masked too.
+    pub(crate) fn logged(&self, secret: &[&str]) -> String {
+        let mut out = self.command_name();
+        if let Some(p) = &self.positional {
+            let _ = write!(out, " {}", quoted(p));
+        }
+        for (name, value) in &self.values {
+            let _ = write!(out, " -{name}");
+            if let Some(v) = value {
+                if secret.contains(name) {
+                    out.push_str(" *");
+                } else {
+                    let _ = write!(out, " {}", quoted(v));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -155,12 +193,15 @@ fn match_word<'t, T>(
     names: impl Fn(&T) -> (&'static str, &'static str),
 ) -> Match<'t, T> {
     let w = word.to_ascii_lowercase();
-    if let Some(exact) =
-        items.clone().find(|i| names(i).0.eq_ignore_ascii_case(&w) || names(i).1.eq_ignore_ascii_case(&w))
+    if let Some(exact) = items
+        .clone()
+        .find(|i| names(i).0.eq_ignore_ascii_case(&w) || names(i).1.eq_ignore_ascii_case(&w))
     {
         return Match::One(exact);
     }
-    let hits: Vec<&T> = items.filter(|i| names(i).0.to_ascii_lowercase().starts_with(&w)).collect();
+    let hits: Vec<&T> = items
+        .filter(|i| names(i).0.to_ascii_lowercase().starts_with(&w))
+        .collect();
     match hits.len() {
         0 => Match::None,
         1 => Match::One(hits[0]),
@@ -183,7 +224,13 @@ pub(crate) fn parse<'t, H>(
     let mut nodes: &'t [Node<H>] = root;
     let mut path: Vec<&'static str> = Vec::new();
     let mut i = 0;
-    if words[0].eq_ignore_ascii_case("help") || words[0] == "?" {
+    let first_is_help = words[0] == "?"
+        || words[0].eq_ignore_ascii_case("help")
+        || matches!(
+            match_word(nodes.iter().filter(visible), &words[0], |n| (n.name, n.short)),
+            Match::One(n) if n.name == "help"
+        );
+    if first_is_help {
         // `help` or `help hsm partition`: walk to the named group.
         for w in &words[1..] {
             match match_word(nodes.iter().filter(visible), w, |n| (n.name, n.short)) {
@@ -211,8 +258,14 @@ pub(crate) fn parse<'t, H>(
         let node = match match_word(nodes.iter().filter(visible), bare, |n| (n.name, n.short)) {
             Match::One(n) => n,
             Match::None => {
-                let so_far = if path.is_empty() { String::new() } else { format!("{} ", path.join(" ")) };
-                return Err(format!("'{so_far}{word}' is not a valid command; type 'help' for the list"));
+                let so_far = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", path.join(" "))
+                };
+                return Err(format!(
+                    "'{so_far}{word}' is not a valid command; type 'help' for the list"
+                ));
             }
             Match::Ambiguous(c) => return Err(ambiguous(word, &c)),
         };
@@ -220,8 +273,13 @@ pub(crate) fn parse<'t, H>(
         i += 1;
         match &node.kind {
             Kind::Group(children) => nodes = children,
-            Kind::Command { opts, positional, .. } => {
-                let mut args = Args { path, ..Args::default() };
+            Kind::Command {
+                opts, positional, ..
+            } => {
+                let mut args = Args {
+                    path,
+                    ..Args::default()
+                };
                 while let Some(word) = words.get(i) {
                     i += 1;
                     let Some(name) = word.strip_prefix('-').filter(|n| !n.is_empty()) else {
@@ -254,7 +312,12 @@ pub(crate) fn parse<'t, H>(
                                 i += 1;
                                 Some(v.clone())
                             }
-                            None => return Err(format!("the option '-{}' needs a value <{meta}>", opt.name)),
+                            None => {
+                                return Err(format!(
+                                    "the option '-{}' needs a value <{meta}>",
+                                    opt.name
+                                ));
+                            }
                         },
                     };
                     args.values.push((opt.name, value));
@@ -265,16 +328,34 @@ pub(crate) fn parse<'t, H>(
     }
 }
 
+fn quoted(v: &str) -> String {
+    if v.is_empty() || v.contains(char::is_whitespace) {
+        format!("\"{v}\"")
+    } else {
+        v.to_owned()
+    }
+}
+
 fn ambiguous(word: &str, candidates: &[&str]) -> String {
-    format!("'{word}' is ambiguous: it could be {}", candidates.join(", "))
+    format!(
+        "'{word}' is ambiguous: it could be {}",
+        candidates.join(", ")
+    )
 }
 
 fn group_help<H>(path: &[&str], nodes: &[Node<H>], role: Role, channel: Channel) -> String {
     let mut out = String::new();
-    let title = if path.is_empty() { "Commands".to_owned() } else { format!("{} commands", path.join(" ")) };
+    let title = if path.is_empty() {
+        "Commands".to_owned()
+    } else {
+        format!("{} commands", path.join(" "))
+    };
     let _ = writeln!(out, "\nThe following {title} are available:\n");
     let _ = writeln!(out, "Name            (short)  Description");
-    let _ = writeln!(out, "--------------- -------  ---------------------------------------------------------");
+    let _ = writeln!(
+        out,
+        "--------------- -------  ---------------------------------------------------------"
+    );
     for n in nodes.iter().filter(|n| n.access.allows(role, channel)) {
         let _ = writeln!(out, "{:<15} {:<8} {}", n.name, n.short, n.help);
     }
@@ -284,7 +365,10 @@ fn group_help<H>(path: &[&str], nodes: &[Node<H>], role: Role, channel: Channel)
 fn command_help<H>(path: &[&str], node: &Node<H>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\n{}\n", node.help);
-    let Kind::Command { opts, positional, .. } = &node.kind else {
+    let Kind::Command {
+        opts, positional, ..
+    } = &node.kind
+    else {
         return out;
     };
     let mut usage = path.join(" ");
@@ -304,35 +388,22 @@ fn command_help<H>(path: &[&str], node: &Node<H>) -> String {
     let _ = writeln!(out, "Syntax: {usage}\n");
     if !opts.is_empty() {
         let _ = writeln!(out, "Option          Short  Parameter   Description");
-        let _ = writeln!(out, "--------------- -----  ----------  ------------------------------------------");
+        let _ = writeln!(
+            out,
+            "--------------- -----  ----------  ------------------------------------------"
+        );
         for o in *opts {
-            let _ = writeln!(out, "-{:<14} -{:<4}  {:<10}  {}", o.name, o.short, o.value.unwrap_or(""), o.help);
+            let _ = writeln!(
+                out,
+                "-{:<14} -{:<4}  {:<10}  {}",
+                o.name,
+                o.short,
+                o.value.unwrap_or(""),
+                o.help
+            );
         }
     }
     out
-}
-
-/// The command line with every secret option's value replaced by `*`, for logs (SH-G-12).
-pub(crate) fn masked(line: &str, secret_opts: &[&str]) -> String {
-    let Ok(words) = tokenize(line) else {
-        return "<unparsable>".into();
-    };
-    let mut out = Vec::with_capacity(words.len());
-    let mut mask_next = false;
-    for w in words {
-        if mask_next {
-            out.push("*".to_owned());
-            mask_next = false;
-            continue;
-        }
-        if let Some(name) = w.strip_prefix('-') {
-            let lower = name.to_ascii_lowercase();
-            mask_next = !lower.is_empty()
-                && secret_opts.iter().any(|s| s.starts_with(&lower) || lower.starts_with(s));
-        }
-        out.push(if w.contains(' ') { format!("\"{w}\"") } else { w });
-    }
-    out.join(" ")
 }
 
 #[cfg(test)]

@@ -88,7 +88,13 @@ impl Session {
             Ok(mut m) => m.open_access(),
             Err(poisoned) => poisoned.into_inner().open_access(),
         };
-        Self { appliance, user: user.to_owned(), role, channel, access }
+        Self {
+            appliance,
+            user: user.to_owned(),
+            role,
+            channel,
+            access,
+        }
     }
 
     /// The prompt: `[host] strongroom:>` once a host name is set, else `strongroom:>`.
@@ -128,7 +134,9 @@ impl Session {
             }
             Ok(engine::Parsed::Run(node, args)) => (node, args),
             Err(msg) => {
-                term.write(&format!("Error: {msg}\n\nCommand Result : 65535 (Strongroom Shell execution)\n"));
+                term.write(&format!(
+                    "Error: {msg}\n\nCommand Result : 65535 (Strongroom Shell execution)\n"
+                ));
                 return Outcome::Failed;
             }
         };
@@ -141,7 +149,7 @@ impl Session {
         tracing::info!(
             user = %self.user,
             channel = ?self.channel,
-            command = %engine::masked(line, SECRET_OPTIONS),
+            command = %args.logged(SECRET_OPTIONS),
             "shell command"
         );
         match handler(self, term, &args) {
@@ -160,7 +168,9 @@ impl Session {
                 Outcome::Failed
             }
             Err(CmdError::Shell(msg)) => {
-                term.write(&format!("Error: {msg}\n\nCommand Result : 65535 (Strongroom Shell execution)\n"));
+                term.write(&format!(
+                    "Error: {msg}\n\nCommand Result : 65535 (Strongroom Shell execution)\n"
+                ));
                 Outcome::Failed
             }
         }
@@ -211,7 +221,10 @@ pub struct ScriptTerminal {
 impl ScriptTerminal {
     /// A terminal that will answer prompts with `lines`, in order.
     pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(lines: I) -> Self {
-        Self { input: lines.into_iter().map(Into::into).collect(), output: String::new() }
+        Self {
+            input: lines.into_iter().map(Into::into).collect(),
+            output: String::new(),
+        }
     }
 
     /// Queues more input lines.

@@ -30,25 +30,52 @@ pub(crate) fn hsm_show(info: &HsmInfo, integrity_failure: Option<&str>) -> Strin
     row(
         &mut out,
         "HSM Admin login status",
-        if info.so_logged_in { "Logged In" } else { "Not Logged In" },
+        if info.so_logged_in {
+            "Logged In"
+        } else {
+            "Not Logged In"
+        },
     );
     row(
         &mut out,
         "HSM Admin login attempts left",
         format!("{} before HSM zeroization!", info.so_attempts_left),
     );
-    row(&mut out, "RPV Initialized", "No (not applicable: password authentication)");
-    row(&mut out, "Audit Role Initialized", yes_no(info.audit_role_initialized));
+    row(
+        &mut out,
+        "RPV Initialized",
+        "No (not applicable: password authentication)",
+    );
+    row(
+        &mut out,
+        "Audit Role Initialized",
+        yes_no(info.audit_role_initialized),
+    );
     row(&mut out, "Remote Login Initialized", "No");
-    row(&mut out, "Manually Zeroized", yes_no(info.manually_zeroized));
-    row(&mut out, "Secure Transport Mode", yes_no(info.secure_transport_mode));
+    row(
+        &mut out,
+        "Manually Zeroized",
+        yes_no(info.manually_zeroized),
+    );
+    row(
+        &mut out,
+        "Secure Transport Mode",
+        yes_no(info.secure_transport_mode),
+    );
     row(
         &mut out,
         "HSM Tamper State",
-        if info.tamper_detected { "Tamper(s) detected" } else { "No tamper(s)" },
+        if info.tamper_detected {
+            "Tamper(s) detected"
+        } else {
+            "No tamper(s)"
+        },
     );
     if let Some(what) = integrity_failure {
-        let _ = writeln!(out, "\n*** HSM HALTED: stored data integrity error ({what}).");
+        let _ = writeln!(
+            out,
+            "\n*** HSM HALTED: stored data integrity error ({what})."
+        );
         out.push_str("*** Only 'hsm factoryReset' on the local console recovers the HSM.\n");
     }
     if !info.status_is_initialized() {
@@ -62,8 +89,16 @@ pub(crate) fn hsm_show(info: &HsmInfo, integrity_failure: Option<&str>) -> Strin
         row(&mut out, "Partition", format!("{serial}, Name: {name}"));
     }
     out.push('\n');
-    row(&mut out, "Number of partitions allowed", info.partitions_allowed);
-    row(&mut out, "Number of partitions created", info.partitions.len());
+    row(
+        &mut out,
+        "Number of partitions allowed",
+        info.partitions_allowed,
+    );
+    row(
+        &mut out,
+        "Number of partitions created",
+        info.partitions.len(),
+    );
     out.push_str("\nFIPS Operation:\n===============\n");
     out.push_str(if info.fips_approved {
         "The HSM is in FIPS approved operation mode.\n"
@@ -73,9 +108,17 @@ pub(crate) fn hsm_show(info: &HsmInfo, integrity_failure: Option<&str>) -> Strin
     out.push_str("\nSystem Times:\n=============\n");
     row(&mut out, "HSM Time", time(info.hsm_time));
     row(&mut out, "Host Time", time(info.host_time));
-    row(&mut out, "Difference", format!("{} sec", (info.hsm_time - info.host_time).abs()));
+    row(
+        &mut out,
+        "Difference",
+        format!("{} sec", (info.hsm_time - info.host_time).abs()),
+    );
     out.push_str("\nHSM Storage Information:\n========================\n");
-    row(&mut out, "Maximum HSM Storage Space (Bytes)", info.storage.total);
+    row(
+        &mut out,
+        "Maximum HSM Storage Space (Bytes)",
+        info.storage.total,
+    );
     row(&mut out, "Space In Use (Bytes)", info.storage.used);
     row(&mut out, "Free Space Left (Bytes)", info.storage.free);
     out
@@ -92,8 +135,7 @@ trait Initialized {
 
 impl Initialized for HsmInfo {
     fn status_is_initialized(&self) -> bool {
-        self.label.is_some()
-            || matches!(self.status, strongroom_module::HsmStatus::IntegrityHalt)
+        self.label.is_some() || matches!(self.status, strongroom_module::HsmStatus::IntegrityHalt)
     }
 }
 
@@ -145,7 +187,11 @@ pub(crate) fn partition_show(p: &PartitionInfo) -> String {
     row(&mut out, "Storage Total (Bytes)", p.total);
     row(&mut out, "Storage Used (Bytes)", p.used);
     row(&mut out, "Storage Free (Bytes)", p.free);
-    row(&mut out, "Overhead (Bytes)", strongroom_module::PARTITION_OVERHEAD);
+    row(
+        &mut out,
+        "Overhead (Bytes)",
+        strongroom_module::PARTITION_OVERHEAD,
+    );
     out
 }
 
@@ -168,10 +214,22 @@ pub(crate) fn tamper(report: &TamperReport) -> String {
         Some(event) => {
             row(&mut out, "Last tamper event", event.kind.description());
             row(&mut out, "Time", time(event.at));
-            row(&mut out, "Decommissioned the HSM", yes_no(event.decommissioned));
+            row(
+                &mut out,
+                "Decommissioned the HSM",
+                yes_no(event.decommissioned),
+            );
             row(&mut out, "Tamper condition active", yes_no(report.active));
-            row(&mut out, "Tamper clear required", yes_no(report.clear_required));
-            row(&mut out, "HSM restart required", yes_no(report.restart_required));
+            row(
+                &mut out,
+                "Tamper clear required",
+                yes_no(report.clear_required),
+            );
+            row(
+                &mut out,
+                "HSM restart required",
+                yes_no(report.restart_required),
+            );
             row(&mut out, "Tamper events recorded", report.history.len());
         }
     }
