@@ -743,11 +743,10 @@ impl Module {
         for p in self.partitions.values() {
             part(b"partition", &encode(p)?);
         }
-        Ok(ctx
-            .finish()
+        ctx.finish()
             .as_ref()
             .try_into()
-            .map_err(|_| e::internal("digest length"))?)
+            .map_err(|_| e::internal("digest length"))
     }
 
     fn verification_for(
@@ -912,8 +911,9 @@ impl Module {
                     .ok_or_else(|| e::domain_invalid("a domain string is required"))?;
                 rules::domain(domain.expose())?;
                 let policies = match &req.template {
-                    Some(text) => policy::parse_template(text, &self.caps())
-                        .map_err(|err| policy_error(err))?,
+                    Some(text) => {
+                        policy::parse_template(text, &self.caps()).map_err(policy_error)?
+                    }
                     None => self.policies.clone(),
                 };
                 let core = CoreState {
@@ -932,7 +932,7 @@ impl Module {
                 let stale: Vec<u64> = self.partitions.keys().copied().collect();
                 self.write(|txn| {
                     for serial in &stale {
-                        txn.delete(T_PARTITIONS, &serial.to_be_bytes())?;
+                        txn.delete(T_PARTITIONS, &partition_key(*serial))?;
                         txn.drop_table(&partition_table(*serial))?;
                     }
                     txn.put(T_HSM, K_CORE, &core_b)?;
@@ -1148,12 +1148,15 @@ impl Module {
     pub fn restart(&mut self) -> Result<(), Error> {
         self.gate(Op::TamperRecovery)?;
         self.logout_everyone();
-        if let Some(t) = &self.condition.tamper {
-            if !t.clear_required {
-                let mut c = self.condition.clone();
-                c.tamper = None;
-                self.save_condition(c)?;
-            }
+        if self
+            .condition
+            .tamper
+            .as_ref()
+            .is_some_and(|t| !t.clear_required)
+        {
+            let mut c = self.condition.clone();
+            c.tamper = None;
+            self.save_condition(c)?;
         }
         Ok(())
     }
@@ -1382,7 +1385,7 @@ impl Module {
         };
         let (rec_b, cond_b) = (encode(&record)?, encode(&c)?);
         self.write(|txn| {
-            txn.put(T_PARTITIONS, &serial.to_be_bytes(), &rec_b)?;
+            txn.put(T_PARTITIONS, &partition_key(serial), &rec_b)?;
             txn.put(T_HSM, K_CONDITION, &cond_b)
         })?;
         self.condition = c;
@@ -1406,7 +1409,7 @@ impl Module {
         let serial = self.find_partition(name)?;
         // Re-key without the partition: its key record, and so its objects, become
         // undecipherable at once instead of lingering in the database's free pages.
-        let (key, table) = (serial.to_be_bytes(), partition_table(serial));
+        let (key, table) = (partition_key(serial), partition_table(serial));
         self.rekey(|t, k| !((t == T_PARTITIONS && k == key) || t == table))?;
         self.partitions.remove(&serial);
         Ok(())
@@ -1452,7 +1455,7 @@ impl Module {
         }
         record.size = bytes;
         let rec_b = encode(&record)?;
-        self.write(|txn| txn.put(T_PARTITIONS, &serial.to_be_bytes(), &rec_b))?;
+        self.write(|txn| txn.put(T_PARTITIONS, &partition_key(serial), &rec_b))?;
         let info = info_of(&record);
         self.partitions.insert(serial, record);
         Ok(info)
@@ -1542,6 +1545,12 @@ impl Module {
             },
         ]
     }
+}
+
+/// The `partitions` table key of a partition: big-endian, so that records sort by serial.
+#[allow(clippy::big_endian_bytes)]
+fn partition_key(serial: u64) -> [u8; 8] {
+    serial.to_be_bytes()
 }
 
 fn is_partition_table(table: &str) -> bool {

@@ -14,12 +14,13 @@ pub(crate) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// Maps uniformly distributed bytes onto [`ALNUM`] without bias (rejection of bytes >= 248),
 /// appending to `out` until it holds `len` characters; returns false if `bytes` ran out.
 pub(crate) fn alnum_from(bytes: &[u8], out: &mut String, len: usize) -> bool {
-    let limit = (256 / ALNUM.len() * ALNUM.len()) as u16;
+    // 248 = 4 * 62: the largest multiple of the alphabet size not above 256.
+    const LIMIT: usize = 256 / ALNUM.len() * ALNUM.len();
     for b in bytes {
         if out.len() == len {
             break;
         }
-        if u16::from(*b) < limit {
+        if usize::from(*b) < LIMIT {
             out.push(char::from(ALNUM[usize::from(*b) % ALNUM.len()]));
         }
     }

@@ -7,98 +7,25 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableError, TableHandle};
+use redb::{ReadableDatabase, ReadableTableMetadata, TableError, TableHandle};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, KekFault, engine, is_engine_panic};
+use crate::error::{Error, engine, is_engine_panic};
 use crate::fsutil;
-use crate::kek::{self, KdfParams, KekFile, KekId, Unlocked, Wrap};
+use crate::kek::{self, KekId};
 use crate::layout::{
-    DB_FILE, FORMAT_VERSION, KEK_FILE, KEK_NEXT_FILE, META_FORMAT, META_KEK_ID, META_TABLE,
-    Records, caller_table, check_key, definition, delete_table, meta_place, read_record,
-    record_place, scan_records, user_table, verify_records,
+    DB_FILE, KEK_FILE, KEK_NEXT_FILE, META_TABLE, Records, caller_table, check_key, definition,
+    read_record, scan_records, user_table, verify_records,
 };
+use crate::open::{
+    Keys, check_format, create, engine_builder, finish_kek_switch, read_meta, resolve_kek,
+    unexpected_table, write_meta,
+};
+use crate::options::OpenOptions;
 use crate::preflight;
-use crate::seal::{
-    AeadKey, KEY_LEN, SealKey, VERSION_KEK, VERSION_SEAL_KEY, random, stored_version,
-};
+use crate::rekey::reseal_all;
+use crate::seal::{AeadKey, KEY_LEN, SealKey, VERSION_KEK, VERSION_SEAL_KEY, random};
 use crate::txn::WriteTxn;
-
-/// Page cache of the storage engine. The store's data is small; the engine's default (1 GiB)
-/// is far more than needed.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
-
-/// How to open a [`Store`].
-pub struct OpenOptions {
-    /// Wraps the KEK; `None` keeps the KEK in its file as is.
-    passphrase: Option<Zeroizing<Vec<u8>>>,
-    /// Create the directory, KEK file and database when absent.
-    create: bool,
-    /// Authenticate every record before returning from `open`.
-    verify: bool,
-    /// Argon2id cost for a KEK file created by this open.
-    kdf: KdfParams,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl OpenOptions {
-    /// Open an existing store without a passphrase, authenticating every record.
-    pub fn new() -> Self {
-        OpenOptions {
-            passphrase: None,
-            create: false,
-            verify: true,
-            kdf: KdfParams::default(),
-        }
-    }
-
-    /// Whether to create the store when the directory holds none.
-    pub fn create(mut self, create: bool) -> Self {
-        self.create = create;
-        self
-    }
-
-    /// The passphrase that wraps the KEK. A store created with one can only be opened with it;
-    /// a store created without one cannot be opened with one.
-    pub fn passphrase(mut self, passphrase: Zeroizing<Vec<u8>>) -> Self {
-        self.passphrase = Some(passphrase);
-        self
-    }
-
-    /// Argon2id cost used when this open creates a passphrase-wrapped KEK file. Opening an
-    /// existing file uses the parameters stored in it.
-    pub fn kdf_params(mut self, params: KdfParams) -> Self {
-        self.kdf = params;
-        self
-    }
-
-    pub(crate) fn set_verify(mut self, verify: bool) -> Self {
-        self.verify = verify;
-        self
-    }
-}
-
-/// The KEK in use, with what a rekey needs to write the next KEK file.
-struct Keys {
-    id: KekId,
-    kek: AeadKey,
-    wrap: Option<Arc<Wrap>>,
-}
-
-impl Keys {
-    fn from_unlocked(unlocked: Unlocked) -> Result<Keys, Error> {
-        Ok(Keys {
-            id: unlocked.id,
-            kek: AeadKey::new(&unlocked.kek)?,
-            wrap: unlocked.wrap.map(Arc::new),
-        })
-    }
-}
 
 /// Sizes reported by [`Store::stats`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,11 +136,10 @@ impl Store {
         Ok(store)
     }
 
-    /// Whether `dir` holds a store, or the remains of one (a database or a KEK file).
+    /// Whether `dir` holds a store (its database file). A KEK file alone, left by a creation
+    /// that did not finish, does not count: opening with `create` adopts it.
     pub fn exists(dir: &Path) -> bool {
-        [DB_FILE, KEK_FILE, KEK_NEXT_FILE]
-            .iter()
-            .any(|name| dir.join(name).exists())
+        dir.join(DB_FILE).exists()
     }
 
     /// Factory reset: overwrites the KEK files with zeros, syncs and deletes them, then deletes
@@ -407,7 +333,7 @@ impl Store {
             })
         };
         let prepared = engine(|| {
-            reseal_all(&txn, &old.kek, &new_keys.kek, &checked_retain)?;
+            reseal_all(&txn, &old.kek, &new_keys.kek, checked_retain)?;
             write_meta(&txn, &new_keys)
         });
         if let Err(err) = prepared {
@@ -519,12 +445,6 @@ fn discard(txn: redb::WriteTransaction) {
     let _ = engine(|| Ok(txn.abort()?));
 }
 
-fn unexpected_table() -> Error {
-    Error::Integrity {
-        what: "database holds a table the store did not create".to_owned(),
-    }
-}
-
 fn get_with(
     txn: &redb::ReadTransaction,
     aead: &AeadKey,
@@ -553,219 +473,6 @@ fn scan_with(
         Err(TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
         Err(err) => Err(err.into()),
     }
-}
-
-/// The metadata as stored: KEK id in clear, format version still sealed.
-struct Meta {
-    kek_id: KekId,
-    format: Vec<u8>,
-}
-
-fn read_meta(db: &redb::Database) -> Result<Option<Meta>, Error> {
-    let txn = db.begin_read()?;
-    let table = match txn.open_table(definition(META_TABLE)) {
-        Ok(table) => table,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(err) => return Err(err.into()),
-    };
-    let damaged = || Error::Integrity {
-        what: "store metadata is incomplete".to_owned(),
-    };
-    let kek_id = table.get(META_KEK_ID)?.ok_or_else(damaged)?;
-    let kek_id: [u8; kek::ID_LEN] = kek_id.value().try_into().map_err(|_| damaged())?;
-    let format = table
-        .get(META_FORMAT)?
-        .ok_or_else(damaged)?
-        .value()
-        .to_vec();
-    if table.len()? != 2 {
-        return Err(damaged());
-    }
-    Ok(Some(Meta {
-        kek_id: KekId(kek_id),
-        format,
-    }))
-}
-
-fn check_format(kek: &AeadKey, sealed: &[u8]) -> Result<(), Error> {
-    let plain = kek.open(VERSION_KEK, meta_place(META_FORMAT), sealed)?;
-    let version: [u8; 4] = plain[..].try_into().map_err(|_| Error::Integrity {
-        what: "store metadata is malformed".to_owned(),
-    })?;
-    if u32::from_le_bytes(version) != FORMAT_VERSION {
-        return Err(Error::Integrity {
-            what: format!(
-                "store format {} is not supported",
-                u32::from_le_bytes(version)
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Stores the KEK id and the sealed format version.
-fn write_meta(txn: &redb::WriteTransaction, keys: &Keys) -> Result<(), Error> {
-    let format = keys.kek.seal(
-        VERSION_KEK,
-        meta_place(META_FORMAT),
-        &FORMAT_VERSION.to_le_bytes(),
-    )?;
-    let mut table = txn.open_table(definition(META_TABLE))?;
-    table.insert(META_KEK_ID, &keys.id.0[..])?;
-    table.insert(META_FORMAT, &format[..])?;
-    Ok(())
-}
-
-fn engine_builder() -> redb::Builder {
-    let mut builder = redb::Builder::new();
-    builder.set_cache_size(CACHE_BYTES);
-    builder
-}
-
-/// Creates a store in `dir`, which has no database: adopts the KEK file left by an
-/// interrupted creation or writes a new one, builds the database with its metadata under a
-/// temporary name, and renames it into place, so `store.redb` never exists without metadata.
-fn create(dir: &Path, options: &OpenOptions) -> Result<Keys, Error> {
-    fsutil::ensure_dir(dir)?;
-    let tmp_name = format!("{DB_FILE}.tmp");
-    fsutil::remove_if_exists(dir, &tmp_name)?;
-    fsutil::scrub_and_remove(dir, &format!("{KEK_FILE}.tmp"))?;
-    fsutil::scrub_and_remove(dir, &format!("{KEK_NEXT_FILE}.tmp"))?;
-    // Without a database a next KEK protects nothing.
-    fsutil::scrub_and_remove(dir, KEK_NEXT_FILE)?;
-
-    let passphrase = options.passphrase.as_ref().map(|p| &p[..]);
-    let unlocked = match fsutil::read_if_exists(dir, KEK_FILE, kek::MAX_FILE_LEN)? {
-        Some(bytes) => KekFile::parse(bytes)
-            .map_err(Error::Kek)?
-            .unlock(passphrase)?,
-        None => {
-            let id = KekId::generate()?;
-            let kek_bytes = random::<KEY_LEN>()?;
-            let wrap = match passphrase {
-                Some(p) => Some(Wrap::derive_new(p, options.kdf)?),
-                None => None,
-            };
-            let file = kek::encode(&id, &kek_bytes, wrap.as_ref())?;
-            fsutil::write_atomic(dir, KEK_FILE, &file)?;
-            Unlocked {
-                id,
-                kek: kek_bytes,
-                wrap,
-            }
-        }
-    };
-    let keys = Keys::from_unlocked(unlocked)?;
-
-    let tmp_path = dir.join(&tmp_name);
-    {
-        let db = engine_builder().create(&tmp_path)?;
-        let mut txn = db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        txn.set_two_phase_commit(true);
-        write_meta(&txn, &keys)?;
-        txn.commit()?;
-    }
-    fs::File::open(&tmp_path)?.sync_all()?;
-    fs::rename(&tmp_path, dir.join(DB_FILE))?;
-    fsutil::sync_dir(dir)?;
-    Ok(keys)
-}
-
-/// Finds the KEK the database was committed under (see DESIGN.md, "Rekey protocol") and
-/// completes an interrupted rekey.
-fn resolve_kek(dir: &Path, db_id: &KekId, options: &OpenOptions) -> Result<Unlocked, Error> {
-    let passphrase = options.passphrase.as_ref().map(|p| &p[..]);
-    let current = fsutil::read_if_exists(dir, KEK_FILE, kek::MAX_FILE_LEN)?.map(KekFile::parse);
-    let next = fsutil::read_if_exists(dir, KEK_NEXT_FILE, kek::MAX_FILE_LEN)?.map(KekFile::parse);
-
-    if let Some(Ok(file)) = &current
-        && file.id().matches(db_id)
-    {
-        let unlocked = file.unlock(passphrase)?;
-        if next.is_some() {
-            // A rekey wrote its next KEK but never committed: that key protects nothing.
-            fsutil::scrub_and_remove(dir, KEK_NEXT_FILE)?;
-        }
-        return Ok(unlocked);
-    }
-    if let Some(Ok(file)) = &next
-        && file.id().matches(db_id)
-    {
-        // A rekey committed but did not finish replacing the KEK file. Unlock first so that a
-        // wrong passphrase destroys nothing.
-        let unlocked = file.unlock(passphrase)?;
-        finish_kek_switch(dir)?;
-        return Ok(unlocked);
-    }
-    match current {
-        None => Err(Error::Kek(KekFault::Missing)),
-        Some(Err(fault)) => Err(Error::Kek(fault)),
-        Some(Ok(_)) => Err(Error::Integrity {
-            what: "the KEK file does not belong to this database".to_owned(),
-        }),
-    }
-}
-
-/// Overwrites `kek` with zeros in place, moves `kek.next` over it and syncs the directory.
-fn finish_kek_switch(dir: &Path) -> std::io::Result<()> {
-    fsutil::scrub(dir, KEK_FILE)?;
-    fs::rename(dir.join(KEK_NEXT_FILE), dir.join(KEK_FILE))?;
-    fsutil::sync_dir(dir)
-}
-
-/// Rekey body: keeps or deletes every caller record, re-sealing the kept KEK-sealed ones.
-fn reseal_all(
-    txn: &redb::WriteTransaction,
-    old: &AeadKey,
-    new: &AeadKey,
-    retain: &dyn Fn(&str, &[u8]) -> Result<bool, Error>,
-) -> Result<(), Error> {
-    let names: Vec<String> = txn
-        .list_tables()?
-        .map(|handle| handle.name().to_owned())
-        .filter(|name| name != META_TABLE)
-        .collect();
-    for internal in names {
-        let Some(table) = caller_table(&internal) else {
-            return Err(unexpected_table());
-        };
-        let mut opened = txn.open_table(definition(&internal))?;
-        let mut entries = Vec::new();
-        for entry in opened.iter()? {
-            let (key, stored) = entry?;
-            let key = key.value().to_vec();
-            let keep = retain(table, &key)?;
-            entries.push((key, stored.value().to_vec(), keep));
-        }
-        if !entries.iter().any(|(_, _, keep)| *keep) {
-            drop(opened);
-            delete_table(txn, &internal)?;
-            continue;
-        }
-        for (key, stored, keep) in entries {
-            if !keep {
-                opened.remove(&key[..])?;
-                continue;
-            }
-            match stored_version(&stored) {
-                Some(VERSION_KEK) => {
-                    let place = record_place(table, &key);
-                    let plain = old.open(VERSION_KEK, place, &stored)?;
-                    let sealed = new.seal(VERSION_KEK, place, &plain)?;
-                    opened.insert(&key[..], &sealed[..])?;
-                }
-                // Sealed under the caller's key, which the retained records still hold.
-                Some(VERSION_SEAL_KEY) => {}
-                _ => {
-                    return Err(Error::Integrity {
-                        what: format!("record in table {table:?} has an unknown format"),
-                    });
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -447,6 +447,7 @@ fn an_interrupted_creation_is_completed() {
     let kek = fs::read(tmp.path().join("kek")).unwrap();
     // The KEK file was written but the database never got its metadata.
     fs::remove_file(tmp.path().join("store.redb")).unwrap();
+    assert!(!Store::exists(tmp.path()));
     assert!(matches!(
         Store::open(tmp.path(), OpenOptions::new()),
         Err(Error::NotFound)

@@ -337,7 +337,8 @@ fn flipped_bytes_in_the_database_never_yield_other_data() {
         if output.status.success() && finished {
             break;
         }
-        let tail: String = stderr.lines().rev().take(40).collect::<Vec<_>>().join("\n");
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
         let Some((index, pos)) = last_started else {
             panic!("child failed before any check: {stdout}\n{tail}");
         };

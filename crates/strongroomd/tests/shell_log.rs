@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use common::Rig;
 
 /// The captured log of this test binary, and a lock serializing its tests.
-fn capture() -> &'static (Arc<Mutex<Vec<u8>>>, Mutex<()>) {
-    static CAPTURE: OnceLock<(Arc<Mutex<Vec<u8>>>, Mutex<()>)> = OnceLock::new();
+type Capture = (Arc<Mutex<Vec<u8>>>, Mutex<()>);
+
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
     CAPTURE.get_or_init(|| {
         let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
         let sink = buf.clone();

@@ -1,4 +1,5 @@
 use super::*;
+use crate::layout::{META_FORMAT, meta_place, record_place};
 
 fn open_new(dir: &Path) -> Store {
     Store::open(dir, OpenOptions::new().create(true)).unwrap()

@@ -670,10 +670,10 @@ fn hsm_changepolicy(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
              all partitions, the HSM SO and the domain will be destroyed.",
         ),
     };
-    if let Some(w) = warning {
-        if !confirm(term, args, w, PROCEED) {
-            return Ok(());
-        }
+    if let Some(w) = warning
+        && !confirm(term, args, w, PROCEED)
+    {
+        return Ok(());
     }
     let outcome = s.module().change_policy(s.access(), id, value)?;
     successful(term, args);

@@ -112,10 +112,7 @@ impl Session {
             env!("CARGO_PKG_VERSION"),
             self.user
         ));
-        loop {
-            let Some(line) = term.read_line(&format!("{} ", self.prompt())) else {
-                break;
-            };
+        while let Some(line) = term.read_line(&format!("{} ", self.prompt())) {
             if self.execute(&line, term) == Outcome::Exit {
                 break;
             }

@@ -198,7 +198,7 @@ pub(crate) fn partition_show(p: &PartitionInfo) -> String {
 /// `hsm displayLicenses` (SH-HSM-23).
 pub(crate) fn licenses(list: &[License]) -> String {
     let mut out = String::from("\nHSM CAPABILITY LICENSES\n\n");
-    let _ = writeln!(out, "{:<16} {}", "License ID", "Description");
+    let _ = writeln!(out, "{:<16} Description", "License ID");
     let _ = writeln!(out, "{:<16} {}", "=".repeat(16), "=".repeat(40));
     for l in list {
         let _ = writeln!(out, "{:<16} {}", l.id, l.description);

@@ -151,15 +151,11 @@ fn prefixes_short_forms_and_case() {
         3,
         "exact match wins over prefix"
     );
-    assert_eq!(
+    assert!(
         run("hsm -create -p x").unwrap_err().contains("ambiguous"),
-        true,
         "-p is ambiguous"
     );
-    assert_eq!(
-        run("hsm -create -pa x").unwrap_err().contains("ambiguous"),
-        true
-    );
+    assert!(run("hsm -create -pa x").unwrap_err().contains("ambiguous"));
     assert_eq!(
         run("hsm -create -pw x").unwrap().1.get("password"),
         Some("x"),
