@@ -150,6 +150,70 @@ pub(crate) mod e {
             format!("stored data integrity check failed: {what}"),
         )
     }
+    pub(crate) fn partition_serial_unknown(serial: u64) -> Error {
+        Error::new(
+            ret::SR_RET_CONTAINER_HANDLE_INVALID,
+            format!("no partition with serial {serial}"),
+        )
+    }
+    pub(crate) fn role_not_logged_in() -> Error {
+        Error::new(
+            ret::SR_RET_USER_NOT_LOGGED_IN,
+            "no partition role is logged in",
+        )
+    }
+    pub(crate) fn role_not_allowed(msg: impl Into<Msg>) -> Error {
+        let msg: Msg = msg.into();
+        Error::new(
+            ret::SR_RET_SM_ACCESS_DOES_NOT_VALIDATE,
+            format!("this role may not do that ({msg})"),
+        )
+    }
+    pub(crate) fn pin_expired() -> Error {
+        Error::new(
+            ret::SR_RET_SM_PIN_EXPIRED,
+            "the role's credential must be changed first ('role changepw')",
+        )
+    }
+    pub(crate) fn role_pin_required(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_ARGUMENTS_BAD, msg)
+    }
+    pub(crate) fn role_already_logged_in() -> Error {
+        Error::new(
+            ret::SR_RET_USER_ALREADY_LOGGED_IN,
+            "the role is already logged in",
+        )
+    }
+    pub(crate) fn other_role_logged_in(current: &str) -> Error {
+        Error::new(
+            ret::SR_RET_SM_OTHER_USER_LOGGED_IN,
+            format!("the {current} is logged in; log out first"),
+        )
+    }
+    pub(crate) fn role_not_initialized(role: &str) -> Error {
+        Error::new(
+            ret::SR_RET_USER_PIN_NOT_INITIALIZED,
+            format!("the {role} role is not initialized"),
+        )
+    }
+    pub(crate) fn role_locked(role: &str) -> Error {
+        Error::new(
+            ret::SR_RET_CONTAINER_LOCKED,
+            format!("the {role} is locked out"),
+        )
+    }
+    pub(crate) fn pin_incorrect_role_locked(role: &str) -> Error {
+        Error::new(
+            ret::SR_RET_UM_PIN_INCORRECT_CONTAINER_LOCKED,
+            format!("the password is incorrect; the {role} is now locked out"),
+        )
+    }
+    pub(crate) fn pin_incorrect_partition_zeroized() -> Error {
+        Error::new(
+            ret::SR_RET_UM_PIN_INCORRECT_CONTAINER_ZEROIZED,
+            "the password is incorrect; too many failures: the partition has been zeroized",
+        )
+    }
     pub(crate) fn policy_id_invalid(msg: impl Into<Msg>) -> Error {
         Error::new(ret::SR_RET_RM_ELEMENT_ID_INVALID, msg)
     }

@@ -15,6 +15,7 @@
 mod credential;
 mod error;
 mod module;
+mod partition_policy;
 mod policy;
 mod random;
 mod rules;
@@ -24,8 +25,12 @@ pub use crate::credential::{KdfCost, Secret};
 pub use crate::error::Error;
 pub use crate::module::{
     AccessId, FIRMWARE_VERSION, HsmInfo, HsmStatus, InitKind, InitRequest, License, Module,
-    ModuleConfig, PARTITION_OVERHEAD, PartitionInfo, PartitionSize, PolicyChangeOutcome,
-    SO_LOGIN_ATTEMPTS, StmStrings, StorageInfo, TamperKind, TamperReport,
+    ModuleConfig, PARTITION_OVERHEAD, PARTITION_SO_ATTEMPTS, PartitionInfo, PartitionInitRequest,
+    PartitionRole, PartitionSize, PolicyChangeOutcome, RoleStatus, SO_LOGIN_ATTEMPTS, StmStrings,
+    StorageInfo, TamperKind, TamperReport,
+};
+pub use crate::partition_policy::{
+    PartitionPolicies, PartitionPolicyChange, description as partition_policy_description,
 };
 pub use crate::policy::{Capabilities, Destructive, Policies};
 pub use crate::state::TamperEvent;

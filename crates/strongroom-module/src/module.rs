@@ -22,6 +22,11 @@ use crate::state::{
 };
 use crate::{random, rules};
 
+mod roles;
+
+pub(crate) use roles::RoleRecord;
+pub use roles::{PARTITION_SO_ATTEMPTS, PartitionInitRequest, PartitionRole, RoleStatus};
+
 /// Version string of the module ("firmware") reported by `hsm show` and templates.
 pub const FIRMWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Bytes of HSM storage every partition needs for its security and identity data (PA-11).
@@ -340,12 +345,16 @@ enum Op {
     Destroy,
     /// Hardware events (the decommission button): work in every state but the halt.
     Physical,
+    /// Partition roles and contents: only while the module is in normal operation.
+    Partition,
     /// Everything else.
     Admin,
 }
 
 struct Access {
     so: bool,
+    /// The role this access has logged in on each partition (by serial).
+    partitions: HashMap<u64, PartitionRole>,
 }
 
 /// The cryptographic module.
@@ -445,7 +454,10 @@ impl Module {
         self.core = None;
         self.auditor = None;
         self.partitions.clear();
-        self.accesses.values_mut().for_each(|a| a.so = false);
+        self.accesses.values_mut().for_each(|a| {
+            a.so = false;
+            a.partitions.clear();
+        });
         self.halt_reason = Some(what);
     }
 
@@ -544,7 +556,13 @@ impl Module {
     pub fn open_access(&mut self) -> AccessId {
         let id = AccessId(self.next_access);
         self.next_access += 1;
-        self.accesses.insert(id, Access { so: false });
+        self.accesses.insert(
+            id,
+            Access {
+                so: false,
+                partitions: HashMap::new(),
+            },
+        );
         id
     }
 
@@ -598,7 +616,10 @@ impl Module {
     }
 
     fn logout_everyone(&mut self) {
-        self.accesses.values_mut().for_each(|a| a.so = false);
+        self.accesses.values_mut().for_each(|a| {
+            a.so = false;
+            a.partitions.clear();
+        });
     }
 
     // ----- state queries -----
@@ -670,6 +691,9 @@ impl Module {
 
     /// Checks that `op` is allowed in the module's present condition.
     fn gate(&self, op: Op) -> Result<(), Error> {
+        if op == Op::Partition && self.halt_reason.is_none() && self.core.is_none() {
+            return Err(e::not_initialized());
+        }
         if self.halt_reason.is_some() {
             return match op {
                 Op::Status => Ok(()),
@@ -977,6 +1001,9 @@ impl Module {
     fn destroy_partitions_with(&mut self, extra: Option<(&[u8], Vec<u8>)>) -> Result<(), Error> {
         self.rekey(|table, _| !is_partition_table(table))?;
         self.partitions.clear();
+        self.accesses
+            .values_mut()
+            .for_each(|a| a.partitions.clear());
         if let Some((key, value)) = extra {
             self.write(|txn| txn.put(T_HSM, key, &value))?;
         }
@@ -1382,6 +1409,11 @@ impl Module {
             used: 0,
             objects: 0,
             seal_key,
+            label: None,
+            domain: None,
+            roles: std::collections::BTreeMap::new(),
+            policies: crate::partition_policy::PartitionPolicies::defaults(&self.policies),
+            initialized_at: None,
         };
         let (rec_b, cond_b) = (encode(&record)?, encode(&c)?);
         self.write(|txn| {
@@ -1412,6 +1444,7 @@ impl Module {
         let (key, table) = (partition_key(serial), partition_table(serial));
         self.rekey(|t, k| !((t == T_PARTITIONS && k == key) || t == table))?;
         self.partitions.remove(&serial);
+        self.logout_partition(serial);
         Ok(())
     }
 

@@ -121,6 +121,16 @@ pub(crate) struct PartitionRecord {
     pub(crate) objects: u64,
     /// Key sealing this partition's object table; destroying the record destroys the key.
     pub(crate) seal_key: [u8; 32],
+    /// The label set by `partition init`.
+    pub(crate) label: Option<String>,
+    /// The partition's cloning domain (hash), set by `partition init`.
+    pub(crate) domain: Option<Credential>,
+    /// The initialized roles (the Partition SO exists once the partition is initialized).
+    pub(crate) roles: std::collections::BTreeMap<crate::PartitionRole, crate::module::RoleRecord>,
+    /// The partition's policies.
+    pub(crate) policies: crate::partition_policy::PartitionPolicies,
+    /// Unix time of the last `partition init`.
+    pub(crate) initialized_at: Option<i64>,
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, crate::Error> {
