@@ -15,6 +15,7 @@
 mod credential;
 mod error;
 mod module;
+mod object;
 mod partition_policy;
 mod policy;
 mod random;
@@ -29,6 +30,7 @@ pub use crate::module::{
     PartitionRole, PartitionSize, PolicyChangeOutcome, RoleStatus, SO_LOGIN_ATTEMPTS, StmStrings,
     StorageInfo, TamperKind, TamperReport,
 };
+pub use crate::object::{AttrResult, Attribute, ObjectHandle, Template};
 pub use crate::partition_policy::{
     PartitionPolicies, PartitionPolicyChange, description as partition_policy_description,
 };
