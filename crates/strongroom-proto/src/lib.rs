@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 
 mod ck_rv;
+mod frame;
 mod library_code;
 mod return_code;
 mod tables;
@@ -56,6 +57,10 @@ mod tests;
 
 pub use crate::{
     ck_rv::Ckr,
+    frame::{
+        DEFAULT_MAX_PAYLOAD, Frame, FrameDecoder, FrameError, HEADER_LEN, HELLO_MAGIC, Hello,
+        OP_HELLO, PROTOCOL_VERSIONS, PayloadTooLarge, encode_frame,
+    },
     library_code::LibCode,
     return_code::RetCode,
     tables::{ckr, lib_code, ret},
