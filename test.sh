@@ -6,6 +6,9 @@ cd "$(dirname "$0")"
 need_pkgs=()
 command -v cc >/dev/null 2>&1 || need_pkgs+=(build-essential)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+# The SSH tests drive the real OpenSSH client (ssh, scp, sftp, ssh-keygen).
+command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -16,3 +19,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# Fuzz smoke run: every target of fuzz/ for a bounded time (nightly + cargo-fuzz).
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+./fuzz/run-smoke.sh 10

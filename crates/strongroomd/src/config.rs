@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+pub use crate::files::FileLimits;
+
 /// Environment variable holding the KEK passphrase, when the KEK file is passphrase-wrapped.
 pub const KEK_PASSPHRASE_ENV: &str = "STRONGROOM_KEK_PASSPHRASE";
 
@@ -30,6 +32,12 @@ pub struct Config {
     /// Network listeners.
     #[serde(default)]
     pub listen: Listen,
+    /// The SSH service.
+    #[serde(default)]
+    pub ssh: Ssh,
+    /// Bounds of the users' file areas.
+    #[serde(default)]
+    pub files: FileLimits,
     /// Logging.
     #[serde(default)]
     pub log: Log,
@@ -41,9 +49,55 @@ pub struct Config {
 pub struct Listen {
     /// NTLS (client link), default port 1792.
     pub ntls: Option<String>,
-    /// SSH (administration), default port 22.
+    /// SSH (administration), default `0.0.0.0:22`; `"off"` serves no SSH.
     pub ssh: Option<String>,
 }
+
+/// SSH service settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    /// A connection with no traffic for this many seconds is closed.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
+    /// Every rejected login attempt takes at least this long (constant rejection time).
+    #[serde(default = "default_rejection_ms")]
+    pub auth_rejection_ms: u64,
+    /// The delay added after repeated failures (doubling per failure of the same user or
+    /// address) never exceeds this.
+    #[serde(default = "default_max_delay")]
+    pub max_login_delay_secs: u64,
+    /// Most SSH connections served at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+impl Default for Ssh {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: default_idle_timeout(),
+            auth_rejection_ms: default_rejection_ms(),
+            max_login_delay_secs: default_max_delay(),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+fn default_idle_timeout() -> u64 {
+    900
+}
+fn default_rejection_ms() -> u64 {
+    1000
+}
+fn default_max_delay() -> u64 {
+    30
+}
+fn default_max_connections() -> usize {
+    64
+}
+
+/// The SSH listen address when the configuration names none.
+pub const DEFAULT_SSH_LISTEN: &str = "0.0.0.0:22";
 
 /// Log output.
 #[derive(Debug, Deserialize)]
@@ -96,6 +150,16 @@ impl Config {
         if config.total_storage < 1024 * 1024 {
             return Err("total_storage must be at least 1 MiB".into());
         }
+        if config.ssh.idle_timeout_secs == 0 || config.ssh.max_connections == 0 {
+            return Err("ssh.idle_timeout_secs and ssh.max_connections must be at least 1".into());
+        }
+        if config.files.max_file_bytes == 0
+            || config.files.max_user_bytes < config.files.max_file_bytes
+        {
+            return Err(
+                "files.max_file_bytes must be at least 1 and at most files.max_user_bytes".into(),
+            );
+        }
         if !matches!(config.log.format.as_str(), "text" | "json") {
             return Err("log.format must be \"text\" or \"json\"".into());
         }
@@ -111,6 +175,8 @@ impl Config {
             kek_passphrase_file: None,
             hostname: None,
             listen: Listen::default(),
+            ssh: Ssh::default(),
+            files: FileLimits::default(),
             log: Log::default(),
         }
     }

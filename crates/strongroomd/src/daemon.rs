@@ -1,5 +1,6 @@
-//! `strongroomd run`: hosts the module, serves the local console socket, and shuts down
-//! cleanly on SIGTERM/SIGINT.
+//! `strongroomd run`: hosts the module, serves the local console socket and the SSH service,
+//! and shuts down cleanly on SIGTERM/SIGINT (SSH connections are closed and their shells end
+//! before the process exits).
 //!
 //! Every module change is durable before it is acknowledged, so shutdown only has to wait for
 //! the operation in progress (by taking the module lock) before the process exits.
@@ -7,7 +8,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use strongroom_module::{Module, StmStrings};
 
@@ -46,11 +47,65 @@ pub fn announce_new_module(strings: &StmStrings) {
 
 /// Runs the appliance until SIGTERM or SIGINT.
 pub fn run(config: Config, module: Module) -> Result<(), String> {
-    let appliance = Appliance {
-        module: Arc::new(Mutex::new(module)),
-        data_dir: config.data_dir.clone(),
-        hostname: config.hostname.clone(),
+    run_with_listener(config, module, None)
+}
+
+/// `strongroomd recover --dir DIR`, the local-console-only `recover` account (SH-U-05): the
+/// appliance user `admin` gets the factory password `PASSWORD` back, to be changed at its next
+/// login, and is enabled. The HSM and every other user are left as they are. Running it needs
+/// the host account that owns the data directory, as the serial console needs presence.
+pub fn recover(data_dir: &Path) -> Result<(), String> {
+    if !strongroom_store::Store::exists(data_dir) {
+        return Err(format!("no appliance in {}", data_dir.display()));
+    }
+    crate::users::UserStore::open(data_dir)?.recover_admin()?;
+    crate::applog::record(
+        data_dir,
+        "notice",
+        "Login by recover: the admin password was reset to the factory password : recover : \
+         local console",
+    );
+    tracing::warn!("recover: the admin password was reset to the factory password");
+    Ok(())
+}
+
+/// Binds the SSH listener the configuration names (`None` when SSH is off).
+fn bind_ssh(config: &Config) -> Result<Option<std::net::TcpListener>, String> {
+    let addr = config
+        .listen
+        .ssh
+        .as_deref()
+        .unwrap_or(crate::config::DEFAULT_SSH_LISTEN);
+    if addr.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    std::net::TcpListener::bind(addr)
+        .map(Some)
+        .map_err(|err| format!("cannot listen for SSH on {addr}: {err}"))
+}
+
+/// Like [`run`], serving SSH on `ssh` (already bound) instead of the configured address.
+pub fn run_with_listener(
+    config: Config,
+    module: Module,
+    ssh: Option<std::net::TcpListener>,
+) -> Result<(), String> {
+    let mut appliance = Appliance::new(module, config.data_dir.clone(), config.hostname.clone());
+    appliance.files = config.files;
+    let ssh = match ssh {
+        Some(l) => Some(l),
+        None => bind_ssh(&config)?,
     };
+    if ssh.is_some() {
+        // Surface a broken host key or users file now rather than at the first connection.
+        crate::ssh::host_key(&config.data_dir)?;
+        let users = crate::users::UserStore::open(&config.data_dir)?;
+        if users.info("admin").is_some_and(|u| u.must_change) {
+            tracing::warn!(
+                "the appliance user 'admin' has the factory password: log in and change it now"
+            );
+        }
+    }
     let listener = bind_console(&config.data_dir)?;
     let sock = socket_path(&config.data_dir);
     tracing::info!(socket = %sock.display(), "console socket ready");
@@ -59,15 +114,50 @@ pub fn run(config: Config, module: Module) -> Result<(), String> {
         .name("console-accept".into())
         .spawn(move || serve_console(&listener, &console_appliance))
         .map_err(|err| format!("cannot start the console listener: {err}"))?;
-    if config.listen.ntls.is_some() || config.listen.ssh.is_some() {
-        tracing::warn!("NTLS and SSH listeners are configured but not provided by this version");
+    if config.listen.ntls.is_some() {
+        tracing::warn!("an NTLS listener is configured but not provided by this version");
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|err| format!("cannot start the runtime: {err}"))?;
-    let signal = runtime.block_on(wait_for_shutdown())?;
-    tracing::info!(signal, "shutting down");
+    let ssh_settings = config.ssh.clone();
+    let ssh_appliance = appliance.clone();
+    let signal = runtime.block_on(async move {
+        let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+        let mut ssh_task = None;
+        if let Some(listener) = ssh {
+            listener
+                .set_nonblocking(true)
+                .map_err(|e| format!("cannot prepare the SSH listener: {e}"))?;
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| format!("cannot prepare the SSH listener: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("SSH service listening on {addr}");
+            ssh_task = Some(tokio::spawn(crate::ssh::serve(
+                listener,
+                ssh_appliance,
+                ssh_settings,
+                stop.subscribe(),
+            )));
+        }
+        let signal = wait_for_shutdown().await?;
+        tracing::info!(signal, "shutting down");
+        let _ = stop.send(());
+        if let Some(task) = ssh_task {
+            match tokio::time::timeout(Duration::from_secs(10), task).await {
+                Ok(Ok(Err(err))) => tracing::error!(%err, "the SSH service failed"),
+                Ok(_) => {}
+                Err(_) => tracing::warn!("SSH sessions did not end within 10 s"),
+            }
+        }
+        Ok::<_, String>(signal)
+    });
+    // A shell thread still waiting for input must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    let signal = signal?;
+    tracing::info!(signal, "stopped serving");
     // Wait for the operation in progress; every acknowledged change is already durable.
     let guard = match appliance.module.lock() {
         Ok(g) => g,

@@ -1,11 +1,15 @@
 //! `strongroomd dev --dir DIR`: a ready development appliance from embedded defaults.
 //!
 //! The first run creates the module in `DIR/data`, recovers it from Secure Transport Mode,
-//! initializes it with generated credentials, creates the partition `dev`, and writes the
-//! credentials to `DIR/dev-credentials.toml` (owner-only). Later runs reuse what is there.
+//! initializes it with generated credentials, creates the partition `dev`, gives the appliance
+//! user `admin` a generated password (no change required), and writes the credentials to
+//! `DIR/dev-credentials.toml` (owner-only). Later runs reuse what is there.
+//!
+//! The SSH service listens on `127.0.0.1` only, on the port of the previous run when it is
+//! free, else on a free one; the port is printed and written to the credentials file
+//! (`ssh_port`) at every start.
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -14,6 +18,7 @@ use strongroom_module::{InitRequest, Module, PartitionSize, Secret};
 use zeroize::Zeroizing;
 
 use crate::config::Config;
+use crate::users::UserStore;
 
 /// The development appliance's label and partition name.
 pub const DEV_LABEL: &str = "strongroom_dev";
@@ -29,6 +34,12 @@ pub struct DevCredentials {
     pub domain: String,
     /// The partition created for development.
     pub partition: String,
+    /// The password of the appliance user `admin` (for `ssh admin@127.0.0.1 -p PORT`).
+    #[serde(default)]
+    pub admin_password: String,
+    /// The SSH port on 127.0.0.1 (of the current run).
+    #[serde(default)]
+    pub ssh_port: u16,
 }
 
 /// The credentials file of a development appliance directory.
@@ -59,8 +70,24 @@ fn random_text(len: usize) -> Result<Zeroizing<String>, String> {
     Ok(out)
 }
 
-/// Sets up (first run) or reopens the development appliance in `dir`.
-pub fn prepare(dir: &Path) -> Result<(Config, Module), String> {
+fn write_credentials(path: &Path, creds: &DevCredentials) -> Result<(), String> {
+    let text = Zeroizing::new(toml::to_string(creds).map_err(|e| e.to_string())?);
+    crate::users::write_atomically(path, text.as_bytes())
+}
+
+/// Binds 127.0.0.1 on `port` if it is free (and not 0), else on a free port.
+fn bind_local(port: u16) -> Result<TcpListener, String> {
+    if port != 0
+        && let Ok(l) = TcpListener::bind(("127.0.0.1", port))
+    {
+        return Ok(l);
+    }
+    TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("cannot listen for SSH: {e}"))
+}
+
+/// Sets up (first run) or reopens the development appliance in `dir`; returns its
+/// configuration, module and bound SSH listener.
+pub fn prepare(dir: &Path) -> Result<(Config, Module, TcpListener), String> {
     std::fs::create_dir_all(dir)
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     let config = config(dir);
@@ -68,12 +95,28 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module), String> {
     let (mut module, strings) =
         Module::open(&config.data_dir, config.module_config()?).map_err(|e| e.to_string())?;
     if creds_path.exists() {
-        println!(
-            "Development appliance in {} (credentials in {}).",
-            dir.display(),
-            creds_path.display()
+        let text = Zeroizing::new(
+            std::fs::read_to_string(&creds_path)
+                .map_err(|err| format!("cannot read {}: {err}", creds_path.display()))?,
         );
-        return Ok((config, module));
+        let mut creds: DevCredentials =
+            toml::from_str(&text).map_err(|err| format!("{}: {err}", creds_path.display()))?;
+        if creds.admin_password.is_empty() {
+            // A directory from a version without SSH: give admin a password now.
+            creds.admin_password = format!("Dev-{}", random_text(20)?.as_str());
+            UserStore::open(&config.data_dir)?
+                .set_password_unexpired("admin", &creds.admin_password)?;
+        }
+        let listener = bind_local(creds.ssh_port)?;
+        creds.ssh_port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        write_credentials(&creds_path, &creds)?;
+        println!(
+            "Development appliance in {} (credentials in {}); SSH on 127.0.0.1 port {}.",
+            dir.display(),
+            creds_path.display(),
+            creds.ssh_port
+        );
+        return Ok((config, module, listener));
     }
     let Some(strings) = strings else {
         return Err(format!(
@@ -104,34 +147,34 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module), String> {
     })();
     module.close_access(access);
     setup.map_err(|e| format!("setting up the development appliance failed: {e}"))?;
+    let admin_password = Zeroizing::new(format!("Dev-{}", random_text(20)?.as_str()));
+    UserStore::open(&config.data_dir)?.set_password_unexpired("admin", &admin_password)?;
+    let listener = bind_local(0)?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let creds = DevCredentials {
         hsm_so_password: password.to_string(),
         domain: domain.to_string(),
         partition: DEV_PARTITION.into(),
+        admin_password: admin_password.to_string(),
+        ssh_port: port,
     };
-    let text = Zeroizing::new(toml::to_string(&creds).map_err(|e| e.to_string())?);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&creds_path)
-        .map_err(|err| format!("cannot write {}: {err}", creds_path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|err| format!("cannot write {}: {err}", creds_path.display()))?;
+    write_credentials(&creds_path, &creds)?;
     println!(
         "\nDevelopment appliance ready in {dir}.\n\
          \x20 HSM label:         {DEV_LABEL}\n\
          \x20 HSM SO password:   {pw}\n\
          \x20 HSM domain:        {dom}\n\
          \x20 Partition:         {DEV_PARTITION}\n\
+         \x20 Appliance user:    admin / {admin}\n\
+         \x20 SSH:               ssh -p {port} admin@127.0.0.1\n\
          \x20 Credentials file:  {creds}\n\n\
          Administer it with:  strongroomd console --dir {data}\n",
         dir = dir.display(),
         pw = password.as_str(),
         dom = domain.as_str(),
+        admin = admin_password.as_str(),
         creds = creds_path.display(),
         data = config.data_dir.display(),
     );
-    Ok((config, module))
+    Ok((config, module, listener))
 }

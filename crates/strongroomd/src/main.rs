@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use strongroomd::{Appliance, Channel, Config, LocalTerminal, Role, Session};
@@ -40,6 +39,13 @@ enum Command {
         /// without an appliance is refused, so a mistyped path cannot become a new appliance).
         #[arg(long)]
         create: bool,
+    },
+    /// The local-console-only `recover` account: reset the appliance user `admin` to the
+    /// factory password `PASSWORD` (to be changed at its next login). The HSM is not touched.
+    Recover {
+        /// The appliance's data directory.
+        #[arg(long)]
+        dir: PathBuf,
     },
     /// Run a ready development appliance from embedded defaults (created on first use).
     Dev {
@@ -83,10 +89,21 @@ fn main() -> ExitCode {
             };
             config.and_then(|config| console(config, create))
         }
+        Command::Recover { dir } => {
+            init_logging("warn", false);
+            strongroomd::recover(&dir).map(|()| {
+                println!(
+                    "The appliance user 'admin' now has the factory password '{}' and must change \
+                     it at the next login.",
+                    strongroomd::FACTORY_PASSWORD
+                );
+            })
+        }
         Command::Dev { dir } => {
             init_logging("info", false);
-            strongroomd::dev_prepare(&dir)
-                .and_then(|(config, module)| strongroomd::run(config, module))
+            strongroomd::dev_prepare(&dir).and_then(|(config, module, ssh)| {
+                strongroomd::run_with_listener(config, module, Some(ssh))
+            })
         }
     };
     match result {
@@ -111,11 +128,8 @@ fn console(config: Config, create: bool) -> Result<(), String> {
         ));
     }
     let module = strongroomd::open_module(&config)?;
-    let appliance = Appliance {
-        module: Arc::new(Mutex::new(module)),
-        data_dir: config.data_dir.clone(),
-        hostname: config.hostname.clone(),
-    };
+    let mut appliance = Appliance::new(module, config.data_dir.clone(), config.hostname.clone());
+    appliance.files = config.files;
     let mut session = Session::new(appliance, "admin", Role::Admin, Channel::LocalConsole);
     session.run(&mut LocalTerminal::new());
     Ok(())

@@ -47,7 +47,7 @@ fn dev_appliance_serves_the_console_stops_on_sigterm_and_restarts_with_its_state
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let (text, creds) = credentials(&dir);
     let table: toml::Table = toml::from_str(&text).expect("toml");
-    for key in ["hsm_so_password", "domain", "partition"] {
+    for key in ["hsm_so_password", "domain", "partition", "admin_password"] {
         assert!(
             table
                 .get(key)
@@ -57,6 +57,23 @@ fn dev_appliance_serves_the_console_stops_on_sigterm_and_restarts_with_its_state
         );
     }
     assert_eq!(creds.partition, strongroomd::DEV_PARTITION);
+    assert!(creds.ssh_port > 0, "{text}");
+    let out = daemon.wait_for(
+        "SSH service listening on 127.0.0.1:",
+        Duration::from_secs(5),
+    );
+    assert!(
+        out.contains(&format!(
+            "SSH service listening on 127.0.0.1:{}",
+            creds.ssh_port
+        )),
+        "{out}"
+    );
+    // The generated admin password logs in over SSH, no change required.
+    if common::ssh::available() {
+        let out = dev_ssh(&dir, &creds, "hsm show");
+        assert!(out.contains("Command Result : 0 (Success)"), "{out}");
+    }
     let out = daemon.wait_for("Development appliance ready", Duration::from_secs(5));
     assert!(
         out.contains(&creds.hsm_so_password),
@@ -124,11 +141,68 @@ fn dev_appliance_serves_the_console_stops_on_sigterm_and_restarts_with_its_state
         !out.contains(pw.as_str()),
         "a restart does not print the password again:\n{out}"
     );
-    assert_eq!(credentials(&dir).0, text, "credentials are reused");
+    let again = credentials(&dir).1;
+    assert_eq!(
+        (
+            &again.hsm_so_password,
+            &again.domain,
+            &again.partition,
+            &again.admin_password
+        ),
+        (
+            &creds.hsm_so_password,
+            &creds.domain,
+            &creds.partition,
+            &creds.admin_password
+        ),
+        "credentials are reused"
+    );
     let out = console_ok(&data, &format!("hsm login\n{pw}\npartition list\nexit\n"));
     assert!(out.contains("'hsm login' successful."), "{out}");
     assert_eq!(listed(&out), ["dev", "keep1"]);
     assert!(daemon.terminate().success());
+}
+
+/// Runs one command over SSH on a development appliance with its admin password.
+fn dev_ssh(dir: &Path, creds: &DevCredentials, line: &str) -> String {
+    let askpass = dir.join("askpass.sh");
+    std::fs::write(
+        &askpass,
+        "#!/bin/sh\nprintf '%s\\n' \"$STRONGROOM_TEST_PW\"\n",
+    )
+    .expect("askpass");
+    std::fs::set_permissions(&askpass, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let out = std::process::Command::new("ssh")
+        .args([
+            "-F",
+            "/dev/null",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "LogLevel=ERROR",
+        ])
+        .args([
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "PubkeyAuthentication=no",
+        ])
+        .args(["-o", "NumberOfPasswordPrompts=1", "-p"])
+        .arg(creds.ssh_port.to_string())
+        .arg("admin@127.0.0.1")
+        .arg(line)
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .env("STRONGROOM_TEST_PW", &creds.admin_password)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("ssh");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -140,7 +214,7 @@ fn run_with_a_config_prints_the_stm_strings_once_and_the_console_recovers() {
         &config,
         format!(
             "data_dir = {:?}\ntotal_storage = 2097152\nlicensed_partitions = 5\nhostname = \"hsm1\"\n\
-             [log]\nformat = \"json\"\nlevel = \"info\"\n",
+             [listen]\nssh = \"off\"\n[log]\nformat = \"json\"\nlevel = \"info\"\n",
             data.display().to_string()
         ),
     )
@@ -348,7 +422,8 @@ fn console_without_a_daemon_reports_the_configured_capabilities() {
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\ntotal_storage = 2097152\nlicensed_partitions = 5\n",
+            "data_dir = {:?}\ntotal_storage = 2097152\nlicensed_partitions = 5\n\
+             [listen]\nssh = \"127.0.0.1:0\"\n",
             data.display().to_string()
         ),
     )

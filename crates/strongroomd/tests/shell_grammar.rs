@@ -338,7 +338,14 @@ fn help_lists_groups_commands_and_options() {
             "changePolicy",
             "displayLicenses",
             "stm",
-            "tamper"
+            "tamper",
+            "supportInfo",
+            "time",
+            "firmware",
+            "update",
+            "stc",
+            "information",
+            "qos"
         ]
     );
     assert_eq!(sh.ok("hsm -help", &[]), hsm);
@@ -366,7 +373,17 @@ fn help_lists_groups_commands_and_options() {
 
     assert_eq!(
         help_names(&sh.ok("help partition", &[])),
-        ["create", "delete", "resize", "list", "show"]
+        [
+            "create",
+            "delete",
+            "resize",
+            "list",
+            "show",
+            "showPolicies",
+            "changePolicy",
+            "activate",
+            "changePw"
+        ]
     );
     assert_eq!(
         help_names(&sh.ok("help hsm stm", &[])),
@@ -414,7 +431,25 @@ fn console_only_commands_are_hidden_and_refused_remotely() {
 
     assert!(help_names(&local.ok("help", &[])).contains(&"maintenance".to_owned()));
     let remote_top = help_names(&remote.ok("help", &[]));
-    assert_eq!(remote_top, ["help", "exit", "hsm", "partition"]);
+    assert_eq!(
+        remote_top,
+        [
+            "help",
+            "exit",
+            "hsm",
+            "partition",
+            "client",
+            "ntls",
+            "my",
+            "network",
+            "service",
+            "status",
+            "syslog",
+            "sysconf",
+            "user",
+            "package"
+        ]
+    );
     assert!(help_names(&local.ok("help hsm", &[])).contains(&"factoryReset".to_owned()));
     let remote_hsm = help_names(&remote.ok("help hsm", &[]));
     assert!(
@@ -461,13 +496,39 @@ fn monitor_sees_and_runs_only_read_commands() {
 
     assert_eq!(
         help_names(&mon.ok("help", &[])),
-        ["help", "exit", "hsm", "partition"]
+        [
+            "help",
+            "exit",
+            "hsm",
+            "partition",
+            "client",
+            "ntls",
+            "my",
+            "network",
+            "service",
+            "status",
+            "sysconf"
+        ]
     );
     assert_eq!(
         help_names(&mon.ok("help hsm", &[])),
-        ["show", "showPolicies", "displayLicenses"]
+        [
+            "show",
+            "showPolicies",
+            "displayLicenses",
+            "tamper",
+            "time",
+            "firmware",
+            "information",
+            "qos"
+        ]
     );
-    assert_eq!(help_names(&mon.ok("help partition", &[])), ["list", "show"]);
+    assert_eq!(help_names(&mon.ok("help hsm tamper", &[])), ["show"]);
+    assert_eq!(
+        help_names(&mon.ok("help partition", &[])),
+        ["list", "show", "showPolicies"]
+    );
+    mon.ok("hsm tamper show", &[]);
     assert_eq!(mon.show().get("HSM Label"), LABEL);
     assert_eq!(mon.partitions(), ["P1"]);
     mon.ok("hsm showPolicies", &[]);
@@ -487,7 +548,9 @@ fn monitor_sees_and_runs_only_read_commands() {
         "hsm stm transport -force".to_owned(),
         "hsm factoryReset -force".to_owned(),
         "hsm restart -force".to_owned(),
-        "hsm tamper show".to_owned(),
+        "hsm tamper clear".to_owned(),
+        "user list".to_owned(),
+        "net hostname other".to_owned(),
         "maintenance tamper -type chassis".to_owned(),
     ] {
         let out = mon.refused(&line);
@@ -502,7 +565,10 @@ fn audit_sees_only_its_reduced_set() {
     admin.ok("partition create -partition P1 -force", &[]);
     let mut audit = rig.session("audit", Role::Audit, Channel::Remote);
 
-    assert_eq!(help_names(&audit.ok("help", &[])), ["help", "exit", "hsm"]);
+    assert_eq!(
+        help_names(&audit.ok("help", &[])),
+        ["help", "exit", "hsm", "audit", "my", "network"]
+    );
     assert_eq!(
         help_names(&audit.ok("help hsm", &[])),
         ["show", "showPolicies", "displayLicenses"]

@@ -57,6 +57,10 @@ pub(crate) const READERS: Access = Access {
     roles: &[Role::Admin, Role::Operator, Role::Monitor],
     console_only: false,
 };
+pub(crate) const AUDIT: Access = Access {
+    roles: &[Role::Audit],
+    console_only: false,
+};
 pub(crate) const CONSOLE_ADMIN: Access = Access {
     roles: &[Role::Admin],
     console_only: true,
@@ -66,6 +70,16 @@ impl Access {
     pub(crate) fn allows(&self, role: Role, channel: Channel) -> bool {
         self.roles.contains(&role) && (!self.console_only || channel == Channel::LocalConsole)
     }
+}
+
+/// Whether `node` exists for `role` on `channel`: a command when its access allows, a group
+/// when its own access allows and at least one of its children exists.
+pub(crate) fn visible<H>(node: &Node<H>, role: Role, channel: Channel) -> bool {
+    node.access.allows(role, channel)
+        && match &node.kind {
+            Kind::Command { .. } => true,
+            Kind::Group(children) => children.iter().any(|c| visible(c, role, channel)),
+        }
 }
 
 /// One option of a command.
@@ -220,7 +234,7 @@ pub(crate) fn parse<'t, H>(
     if words.is_empty() {
         return Ok(Parsed::Empty);
     }
-    let visible = |n: &&Node<H>| n.access.allows(role, channel);
+    let visible = |n: &&Node<H>| visible(n, role, channel);
     let mut nodes: &'t [Node<H>] = root;
     let mut path: Vec<&'static str> = Vec::new();
     let mut i = 0;
@@ -356,7 +370,7 @@ fn group_help<H>(path: &[&str], nodes: &[Node<H>], role: Role, channel: Channel)
         out,
         "--------------- -------  ---------------------------------------------------------"
     );
-    for n in nodes.iter().filter(|n| n.access.allows(role, channel)) {
+    for n in nodes.iter().filter(|n| visible(n, role, channel)) {
         let _ = writeln!(out, "{:<15} {:<8} {}", n.name, n.short, n.help);
     }
     out

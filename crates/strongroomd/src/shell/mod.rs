@@ -1,4 +1,4 @@
-//! The appliance shell: one engine driven by the local console and (later) SSH sessions.
+//! The appliance shell: one engine driven by the local console and SSH sessions.
 //!
 //! A [`Session`] belongs to one authenticated appliance user on one channel. It reads command
 //! lines from a [`Terminal`], runs them against the shared [`Module`], and ends every command
@@ -9,12 +9,16 @@ mod commands;
 mod engine;
 mod render;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use strongroom_module::{AccessId, Error as ModuleError, Module, Secret};
 
 pub use engine::{Channel, Role};
+
+use crate::files::{FileArea, FileLimits};
+use crate::users::UserStore;
 
 /// The text stream a shell session talks to: a local terminal, a socket to a console client,
 /// an SSH channel, or a script in tests.
@@ -65,8 +69,22 @@ pub struct Appliance {
     pub module: Arc<Mutex<Module>>,
     /// The data directory (users' file areas live under `users/<name>`).
     pub data_dir: PathBuf,
-    /// Host name shown in the prompt, once set.
+    /// Host name shown in the prompt, once set (`net hostname` overrides it).
     pub hostname: Option<String>,
+    /// Size bounds of the users' file areas.
+    pub files: FileLimits,
+}
+
+impl Appliance {
+    /// The appliance around `module` with data in `data_dir` and default file bounds.
+    pub fn new(module: Module, data_dir: PathBuf, hostname: Option<String>) -> Self {
+        Self {
+            module: Arc::new(Mutex::new(module)),
+            data_dir,
+            hostname,
+            files: FileLimits::default(),
+        }
+    }
 }
 
 /// One appliance user's shell session.
@@ -76,10 +94,20 @@ pub struct Session {
     role: Role,
     channel: Channel,
     access: AccessId,
+    /// Where a remote session comes from (`None` on the local console).
+    source: Option<SocketAddr>,
 }
 
 /// Option names whose values are secrets: masked when the command is logged.
-pub(crate) const SECRET_OPTIONS: &[&str] = &["password", "oldpassword", "newpassword", "domain"];
+pub(crate) const SECRET_OPTIONS: &[&str] = &[
+    "password",
+    "oldpassword",
+    "newpassword",
+    "domain",
+    "oldpw",
+    "newpw",
+    "authcode",
+];
 
 impl Session {
     /// Opens a session for `user` with `role` on `channel`; the module registers a new access.
@@ -94,15 +122,84 @@ impl Session {
             role,
             channel,
             access,
+            source: None,
         }
     }
 
-    /// The prompt: `[host] strongroom:>` once a host name is set, else `strongroom:>`.
+    /// Records where a remote session comes from (logged with every command).
+    pub fn with_source(mut self, source: SocketAddr) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The prompt: `[host] strongroom:>` once a host name is set (by `net hostname` or the
+    /// configuration), else `strongroom:>`.
     pub fn prompt(&self) -> String {
-        match &self.appliance.hostname {
+        let recorded = crate::settings::Settings::load(&self.appliance.data_dir).hostname;
+        match recorded.as_ref().or(self.appliance.hostname.as_ref()) {
             Some(h) => format!("[{h}] strongroom:>"),
             None => "strongroom:>".to_owned(),
         }
+    }
+
+    /// Where the session comes from, as the log shows it: `ip/port`, or `local console`.
+    pub(crate) fn source_text(&self) -> String {
+        match self.source {
+            Some(addr) => format!("{}/{}", addr.ip(), addr.port()),
+            None => "local console".to_owned(),
+        }
+    }
+
+    /// If the user's password must be changed (first login, after a reset or `recover`),
+    /// asks for the current one and a new one, twice. Returns whether the session may go on.
+    /// Input ending (a dropped connection) changes nothing.
+    pub fn forced_password_change(&mut self, term: &mut dyn Terminal) -> bool {
+        let users = match self.users() {
+            Ok(u) => u,
+            Err(err) => {
+                term.write(&format!("Error: {err}\n"));
+                return false;
+            }
+        };
+        match users.info(&self.user) {
+            Some(info) if info.must_change => {}
+            Some(_) => return true,
+            None => return false,
+        }
+        term.write("You are required to change your password before you continue.\n");
+        for _ in 0..3 {
+            let Some(old) = ask(term, "Please enter your current password:") else {
+                return false;
+            };
+            let Some(new) = ask(term, "Please enter your new password:") else {
+                return false;
+            };
+            let Some(again) = ask(term, "Please re-enter your new password:") else {
+                return false;
+            };
+            if new.expose() != again.expose() {
+                term.write("Error: the two entries do not match.\n");
+                continue;
+            }
+            match users.change_own_password(&self.user, old.expose(), new.expose()) {
+                Ok(()) => {
+                    crate::applog::record(
+                        &self.appliance.data_dir,
+                        "notice",
+                        &format!(
+                            "Password changed at login : {} : {}",
+                            self.user,
+                            self.source_text()
+                        ),
+                    );
+                    term.write("Your password has been changed.\n");
+                    return true;
+                }
+                Err(err) => term.write(&format!("Error: {err}\n")),
+            }
+        }
+        term.write("The password was not changed; the session ends.\n");
+        false
     }
 
     /// Runs an interactive session until `exit` or the end of input.
@@ -143,11 +240,18 @@ impl Session {
         if args.path == ["exit"] {
             return Outcome::Exit;
         }
+        let logged = args.logged(SECRET_OPTIONS);
         tracing::info!(
             user = %self.user,
             channel = ?self.channel,
-            command = %args.logged(SECRET_OPTIONS),
+            source = %self.source_text(),
+            command = %logged,
             "shell command"
+        );
+        crate::applog::record(
+            &self.appliance.data_dir,
+            "info",
+            &format!("Command: {logged} : {} : {}", self.user, self.source_text()),
         );
         match handler(self, term, &args) {
             Ok(()) => {
@@ -191,9 +295,31 @@ impl Session {
     }
 
     /// The user's file area (`my file list`, templates, certificates).
-    pub(crate) fn files_dir(&self) -> PathBuf {
-        self.appliance.data_dir.join("users").join(&self.user)
+    pub(crate) fn files(&self) -> FileArea {
+        FileArea::new(&self.appliance.data_dir, &self.user, self.appliance.files)
     }
+
+    /// The appliance users.
+    pub(crate) fn users(&self) -> Result<UserStore, String> {
+        UserStore::open(&self.appliance.data_dir)
+    }
+
+    pub(crate) fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        &self.appliance.data_dir
+    }
+}
+
+fn ask(term: &mut dyn Terminal, prompt: &str) -> Option<Secret> {
+    term.write(&format!("{prompt}\n"));
+    let answer = term.read_secret("> ");
+    if answer.is_none() {
+        term.write("\n");
+    }
+    answer
 }
 
 impl Drop for Session {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use strongroom_module::{HsmInfo, License, PartitionInfo, TamperReport};
 
-fn time(unix: i64) -> String {
+pub(crate) fn time(unix: i64) -> String {
     DateTime::<Utc>::from_timestamp(unix, 0)
         .map(|t| t.format("%a %b %e %H:%M:%S UTC %Y").to_string())
         .unwrap_or_else(|| unix.to_string())

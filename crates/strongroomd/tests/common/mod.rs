@@ -4,9 +4,9 @@
 #![allow(dead_code)]
 
 pub(crate) mod process;
+pub(crate) mod ssh;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use strongroom_module::{KdfCost, Module, ModuleConfig, StmStrings};
 use strongroomd::{Appliance, Channel, Outcome, Role, ScriptTerminal, Session};
@@ -51,11 +51,7 @@ impl Rig {
         let data = dir.path().join("data");
         let (module, strings) = Module::open(&data, fast_config()).expect("open module");
         let strings = strings.expect("a new module announces its STM strings");
-        let appliance = Appliance {
-            module: Arc::new(Mutex::new(module)),
-            data_dir: data,
-            hostname: None,
-        };
+        let appliance = Appliance::new(module, data, None);
         Self {
             dir,
             appliance,

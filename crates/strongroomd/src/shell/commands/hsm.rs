@@ -1,102 +1,16 @@
-//! The shell's command tree and handlers for the module's administration (`hsm`, `partition`,
-//! and the console-only `maintenance` group standing in for the appliance's hardware).
+//! `hsm` (catalog SH-HSM-*) and the console-only `maintenance` group standing in for the
+//! appliance's hardware (tamper sensors, decommission button).
 
-use strongroom_module::{Destructive, InitKind, InitRequest, PartitionSize, Secret, TamperKind};
+use strongroom_module::{Destructive, InitKind, InitRequest, TamperKind};
 
-use super::engine::{
-    ADMIN, ADMIN_OPERATOR, ANYONE, Access, Args, CONSOLE_ADMIN, Kind, Node, Opt, READERS,
+use super::super::engine::{ADMIN, ADMIN_OPERATOR, ANYONE, Args, CONSOLE_ADMIN, Node, READERS};
+use super::super::{CmdResult, Session, Terminal, render};
+use super::{
+    FORCE, Handler, PASSWORD, PROCEED, cmd, confirm, group, opt, required, secret, shell_err,
+    successful,
 };
-use super::{CmdError, CmdResult, Session, Terminal, render};
 
-pub(crate) type Handler = fn(&mut Session, &mut dyn Terminal, &Args) -> CmdResult;
-
-const fn cmd(
-    name: &'static str,
-    short: &'static str,
-    help: &'static str,
-    access: Access,
-    opts: &'static [Opt],
-    handler: Handler,
-) -> Node<Handler> {
-    Node {
-        name,
-        short,
-        help,
-        access,
-        kind: Kind::Command {
-            opts,
-            positional: None,
-            handler,
-        },
-    }
-}
-
-const fn group(
-    name: &'static str,
-    short: &'static str,
-    help: &'static str,
-    access: Access,
-    children: &'static [Node<Handler>],
-) -> Node<Handler> {
-    Node {
-        name,
-        short,
-        help,
-        access,
-        kind: Kind::Group(children),
-    }
-}
-
-const fn opt(
-    name: &'static str,
-    short: &'static str,
-    value: Option<&'static str>,
-    help: &'static str,
-) -> Opt {
-    Opt {
-        name,
-        short,
-        value,
-        help,
-    }
-}
-
-const FORCE: Opt = opt("force", "f", None, "Skip the 'proceed' confirmation");
-const PASSWORD: Opt = opt(
-    "password",
-    "pwd",
-    Some("password"),
-    "Give the password instead of being prompted",
-);
-
-pub(crate) static ROOT: &[Node<Handler>] = &[
-    cmd(
-        "help",
-        "he",
-        "Show the available commands (also 'help <group>', '<command> -help')",
-        ANYONE,
-        &[],
-        help_cmd,
-    ),
-    cmd("exit", "e", "End this shell session", ANYONE, &[], exit_cmd),
-    group("hsm", "hs", "HSM administration", ANYONE, HSM),
-    group(
-        "partition",
-        "par",
-        "Application partitions",
-        READERS,
-        PARTITION,
-    ),
-    group(
-        "maintenance",
-        "mai",
-        "Console-only emulation of the appliance hardware (tamper sensors, decommission button)",
-        CONSOLE_ADMIN,
-        MAINTENANCE,
-    ),
-];
-
-static HSM: &[Node<Handler>] = &[
+pub(super) static HSM: &[Node<Handler>] = &[
     cmd(
         "show",
         "sh",
@@ -227,8 +141,7 @@ static HSM: &[Node<Handler>] = &[
     group(
         "stm",
         "stm",
-        "Secure Transport Mode",
-        ADMIN,
+        "> Secure Transport Mode",
         &[
             cmd(
                 "transport",
@@ -259,14 +172,13 @@ static HSM: &[Node<Handler>] = &[
     group(
         "tamper",
         "ta",
-        "Tamper events",
-        ADMIN,
+        "> Tamper events",
         &[
             cmd(
                 "show",
                 "s",
                 "Show the last tamper event",
-                ADMIN,
+                READERS,
                 &[],
                 tamper_show,
             ),
@@ -280,70 +192,118 @@ static HSM: &[Node<Handler>] = &[
             ),
         ],
     ),
-];
-
-const PARTITION_OPT: Opt = opt("partition", "par", Some("name"), "Partition name");
-
-static PARTITION: &[Node<Handler>] = &[
     cmd(
-        "create",
-        "cr",
-        "Create an application partition",
-        ADMIN_OPERATOR,
-        &[
-            PARTITION_OPT,
-            opt(
-                "size",
-                "s",
-                Some("bytes"),
-                "Size in bytes (default: an equal share)",
-            ),
-            opt("allfreestorage", "al", None, "Use all free storage"),
-            opt("version", "v", Some("0|1"), "Partition version"),
-            FORCE,
-        ],
-        partition_create,
-    ),
-    cmd(
-        "delete",
-        "de",
-        "Delete an application partition",
-        ADMIN_OPERATOR,
-        &[PARTITION_OPT, FORCE],
-        partition_delete,
-    ),
-    cmd(
-        "resize",
-        "re",
-        "Resize an application partition",
-        ADMIN_OPERATOR,
-        &[
-            PARTITION_OPT,
-            opt("size", "s", Some("bytes"), "New size in bytes"),
-            opt("allfreestorage", "al", None, "Use all free storage"),
-            FORCE,
-        ],
-        partition_resize,
-    ),
-    cmd(
-        "list",
-        "l",
-        "List the application partitions",
-        READERS,
+        "supportInfo",
+        "su",
+        "Write a support bundle (status, policies, tamper history) to your file area",
+        ADMIN,
         &[],
-        partition_list,
+        hsm_supportinfo,
+    ),
+    group(
+        "time",
+        "tim",
+        "> The HSM clock",
+        &[
+            cmd("get", "g", "Show the HSM time", READERS, &[], time_get),
+            cmd(
+                "sync",
+                "s",
+                "Synchronize the HSM time to the host time",
+                ADMIN,
+                &[],
+                time_sync,
+            ),
+        ],
+    ),
+    group(
+        "firmware",
+        "fi",
+        "> HSM firmware",
+        &[
+            cmd(
+                "show",
+                "s",
+                "Show the current, staged and rollback firmware",
+                READERS,
+                &[],
+                firmware_show,
+            ),
+            cmd(
+                "upgrade",
+                "u",
+                "Apply the staged firmware",
+                ADMIN,
+                &[FORCE],
+                firmware_upgrade,
+            ),
+            cmd(
+                "rollback",
+                "r",
+                "Roll the firmware back to the previous version",
+                ADMIN,
+                &[FORCE],
+                firmware_rollback,
+            ),
+        ],
+    ),
+    group(
+        "update",
+        "up",
+        "> Legacy firmware update",
+        &[cmd(
+            "firmware",
+            "f",
+            "Apply the staged firmware (legacy name of 'hsm firmware upgrade')",
+            ADMIN,
+            &[FORCE],
+            firmware_upgrade,
+        )],
+    ),
+    group(
+        "stc",
+        "stc",
+        "> Secure trusted channel",
+        &[cmd(
+            "disable",
+            "d",
+            "Disable STC on the HSM admin channel",
+            ADMIN,
+            &[],
+            stc_disable,
+        )],
     ),
     cmd(
-        "show",
-        "sh",
-        "Show one partition",
+        "information",
+        "inf",
+        "Show the HSM utilization (performance monitor)",
         READERS,
-        &[PARTITION_OPT],
-        partition_show,
+        &[
+            opt(
+                "interval",
+                "i",
+                Some("seconds"),
+                "Sampling interval (at least 5)",
+            ),
+            opt("count", "c", Some("n"), "Number of samples"),
+            opt(
+                "file",
+                "f",
+                Some("file"),
+                "Write the samples to a file in your file area",
+            ),
+        ],
+        super::later::issue_3,
+    ),
+    group(
+        "qos",
+        "q",
+        "> Partition utilization metrics",
+        super::later::QOS,
     ),
 ];
 
-static MAINTENANCE: &[Node<Handler>] = &[
+pub(super) static MAINTENANCE: &[Node<Handler>] = &[
     cmd(
         "tamper",
         "t",
@@ -362,117 +322,6 @@ static MAINTENANCE: &[Node<Handler>] = &[
         maint_decommission,
     ),
 ];
-
-// ----- helpers -----
-
-fn shell_err(msg: impl Into<String>) -> CmdError {
-    CmdError::Shell(msg.into())
-}
-
-fn required<'a>(args: &'a Args, name: &str) -> Result<&'a str, CmdError> {
-    args.get(name)
-        .ok_or_else(|| shell_err(format!("the option '-{name}' is required")))
-}
-
-/// Asks for confirmation (SH-G-10, SH-G-11). `false` means nothing may change.
-fn confirm(term: &mut dyn Terminal, args: &Args, warning: &str, question: &str) -> bool {
-    if !warning.is_empty() {
-        term.write(&format!("\n{warning}\n\n"));
-    }
-    if args.flag("force") {
-        term.write("Force option used. Proceed prompt bypassed.\n\n");
-        return true;
-    }
-    term.write(&format!("{question}\n\n"));
-    match term.read_line("> ") {
-        Some(answer) if answer.trim().eq_ignore_ascii_case("proceed") => {
-            term.write("Proceeding...\n");
-            true
-        }
-        None => {
-            term.write("\nCommand aborted: nothing was changed.\n");
-            false
-        }
-        _ => {
-            term.write("Command aborted: nothing was changed.\n");
-            false
-        }
-    }
-}
-
-const PROCEED: &str =
-    "If you are sure that you wish to proceed, then type 'proceed', otherwise type 'quit'";
-
-/// A secret from its option, or prompted for (twice when `confirm_twice`).
-fn secret(
-    term: &mut dyn Terminal,
-    args: &Args,
-    opt: &str,
-    prompt: &str,
-    confirm_twice: bool,
-) -> Result<Secret, CmdError> {
-    if let Some(v) = args.get(opt) {
-        return Ok(Secret::new(v));
-    }
-    term.write(&format!("{prompt}\n"));
-    let first = term.read_secret("> ").ok_or_else(input_ended(term))?;
-    if confirm_twice {
-        term.write("Please re-enter to confirm:\n");
-        let second = term.read_secret("> ").ok_or_else(input_ended(term))?;
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            first.expose().as_bytes(),
-            second.expose().as_bytes(),
-        )) {
-            return Err(shell_err(
-                "the two entries do not match; nothing was changed",
-            ));
-        }
-    }
-    Ok(first)
-}
-
-fn input_ended(term: &mut dyn Terminal) -> impl FnOnce() -> CmdError + '_ {
-    move || {
-        term.write("\n");
-        shell_err("input ended before the answer; nothing was changed")
-    }
-}
-
-/// A file name inside the user's file area: no directories, no `..`.
-fn user_file(session: &Session, name: &str) -> Result<std::path::PathBuf, CmdError> {
-    if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.') {
-        return Err(shell_err(format!(
-            "'{name}' is not a valid file name (a plain name in your file area is required)"
-        )));
-    }
-    Ok(session.files_dir().join(name))
-}
-
-fn successful(term: &mut dyn Terminal, args: &Args) {
-    term.write(&format!("'{}' successful.\n", args.command_name()));
-}
-
-fn parse_size(args: &Args) -> Result<PartitionSize, CmdError> {
-    match (args.get("size"), args.flag("allfreestorage")) {
-        (Some(_), true) => Err(shell_err("give either -size or -allfreestorage, not both")),
-        (Some(s), false) => s
-            .parse::<u64>()
-            .map(PartitionSize::Bytes)
-            .map_err(|_| shell_err(format!("'{s}' is not a size in bytes"))),
-        (None, true) => Ok(PartitionSize::AllFree),
-        (None, false) => Ok(PartitionSize::Default),
-    }
-}
-
-// ----- top level -----
-
-fn help_cmd(_: &mut Session, _: &mut dyn Terminal, _: &Args) -> CmdResult {
-    Ok(())
-}
-
-fn exit_cmd(_: &mut Session, _: &mut dyn Terminal, _: &Args) -> CmdResult {
-    Ok(())
-}
 
 // ----- hsm -----
 
@@ -526,16 +375,10 @@ fn hsm_changepw(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdRes
 fn hsm_init(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     let label = required(args, "label")?.to_owned();
     strongroom_module::validate::hsm_label(&label)?;
-    let template =
-        match args.get("applytemplate") {
-            Some(name) => {
-                let path = user_file(s, name)?;
-                Some(std::fs::read_to_string(&path).map_err(|err| {
-                    shell_err(format!("cannot read the template '{name}': {err}"))
-                })?)
-            }
-            None => None,
-        };
+    let template = match args.get("applytemplate") {
+        Some(name) => Some(s.files().read_text(name)?),
+        None => None,
+    };
     let kind = s.module().check_init(s.access())?;
     let (warning, question) = match kind {
         InitKind::Hard => (
@@ -607,7 +450,7 @@ fn hsm_zeroize(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResu
 }
 
 fn hsm_factoryreset(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    if s.channel() != super::Channel::LocalConsole {
+    if s.channel() != super::super::Channel::LocalConsole {
         return Err(shell_err(
             "'hsm factoryReset' is available on the local console only",
         ));
@@ -635,11 +478,9 @@ fn hsm_restart(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResu
 
 fn hsm_showpolicies(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     if let Some(name) = args.get("exporttemplate") {
-        let path = user_file(s, name)?;
+        crate::files::validate_name(name)?;
         let text = s.module().export_template(s.access())?;
-        std::fs::create_dir_all(s.files_dir())
-            .and_then(|()| std::fs::write(&path, text))
-            .map_err(|err| shell_err(format!("cannot write the template '{name}': {err}")))?;
+        s.files().write(name, text.as_bytes())?;
         term.write(&format!(
             "Policy template written to '{name}' in your file area.\n"
         ));
@@ -744,83 +585,6 @@ fn tamper_clear(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdRes
     Ok(())
 }
 
-// ----- partition -----
-
-fn partition_create(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    let name = required(args, "partition")?.to_owned();
-    strongroom_module::validate::partition_name(&name)?;
-    let size = parse_size(args)?;
-    let version = match args.get("version") {
-        None => 0,
-        Some("0") => 0,
-        Some("1") => 1,
-        Some(v) => return Err(shell_err(format!("the version must be 0 or 1, not '{v}'"))),
-    };
-    s.module().check_so_admin(s.access())?;
-    if !confirm(
-        term,
-        args,
-        "",
-        "Type 'proceed' to create the partition, or 'quit' to quit now.",
-    ) {
-        return Ok(());
-    }
-    s.module()
-        .partition_create(s.access(), &name, size, version)?;
-    successful(term, args);
-    Ok(())
-}
-
-fn partition_delete(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    let name = required(args, "partition")?.to_owned();
-    s.module().check_so_admin(s.access())?;
-    s.module().partition_show(&name)?;
-    let warning = format!(
-        "CAUTION: You are about to delete the partition \"{name}\". Its roles and every object in it \
-         will be destroyed."
-    );
-    if !confirm(term, args, &warning, PROCEED) {
-        return Ok(());
-    }
-    s.module().partition_delete(s.access(), &name)?;
-    successful(term, args);
-    Ok(())
-}
-
-fn partition_resize(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    let name = required(args, "partition")?.to_owned();
-    let size = parse_size(args)?;
-    if size == PartitionSize::Default {
-        return Err(shell_err("give -size or -allfreestorage"));
-    }
-    s.module().check_so_admin(s.access())?;
-    s.module().partition_show(&name)?;
-    if !confirm(
-        term,
-        args,
-        "",
-        "Type 'proceed' to resize the partition, or 'quit' to quit now.",
-    ) {
-        return Ok(());
-    }
-    s.module().partition_resize(s.access(), &name, size)?;
-    successful(term, args);
-    Ok(())
-}
-
-fn partition_list(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
-    let list = s.module().partition_list()?;
-    term.write(&render::partition_list(&list));
-    Ok(())
-}
-
-fn partition_show(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    let name = required(args, "partition")?;
-    let info = s.module().partition_show(name)?;
-    term.write(&render::partition_show(&info));
-    Ok(())
-}
-
 // ----- maintenance (local console only) -----
 
 fn maint_tamper(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
@@ -855,4 +619,96 @@ fn maint_decommission(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> 
     tracing::warn!("module decommissioned");
     term.write("The HSM has been decommissioned.\n");
     Ok(())
+}
+
+fn hsm_supportinfo(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
+    let text = {
+        let m = s.module();
+        let info = m.info(s.access());
+        let mut text = format!(
+            "Strongroom support information\nGenerated: {}\n",
+            render::time(chrono::Utc::now().timestamp())
+        );
+        text.push_str(&render::hsm_show(&info, m.integrity_failure()));
+        text.push('\n');
+        text.push_str(&render::licenses(&m.licenses()));
+        text.push('\n');
+        text.push_str(&m.show_policies().unwrap_or_default());
+        text.push_str("\nTamper history:\n===============\n");
+        let report = m.tamper_report();
+        if report.history.is_empty() {
+            text.push_str("No tamper events have been recorded.\n");
+        }
+        for event in &report.history {
+            text.push_str(&format!(
+                "{}  {}{}\n",
+                render::time(event.at),
+                event.kind.description(),
+                if event.decommissioned {
+                    " (decommissioned the HSM)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        text
+    };
+    let name = "supportInfo.txt";
+    s.files().write(name, text.as_bytes())?;
+    term.write(&format!(
+        "Support information written to '{name}' in your file area ({} bytes).\n",
+        text.len()
+    ));
+    successful(term, args);
+    Ok(())
+}
+
+fn time_get(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
+    let info = s.module().info(s.access());
+    term.write(&format!(
+        "\nHSM Time:   {}\nHost Time:  {}\n",
+        render::time(info.hsm_time),
+        render::time(info.host_time)
+    ));
+    Ok(())
+}
+
+fn time_sync(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
+    s.module().check_so_admin(s.access())?;
+    term.write(
+        "The Strongroom module keeps no clock of its own: the HSM time is the host time, so \
+         it is always synchronized.\n",
+    );
+    successful(term, args);
+    Ok(())
+}
+
+fn firmware_show(_: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
+    term.write(&format!(
+        "\nCurrent Firmware:   {}\nStaged Firmware:    none\nRollback Firmware:  none\n",
+        strongroom_module::FIRMWARE_VERSION
+    ));
+    Ok(())
+}
+
+fn firmware_upgrade(s: &mut Session, _: &mut dyn Terminal, _: &Args) -> CmdResult {
+    s.module().check_so_admin(s.access())?;
+    Err(shell_err(
+        "no firmware is staged on the appliance: Strongroom's module is updated together \
+         with the strongroomd software, through the host's package manager",
+    ))
+}
+
+fn firmware_rollback(s: &mut Session, _: &mut dyn Terminal, _: &Args) -> CmdResult {
+    s.module().check_so_admin(s.access())?;
+    Err(shell_err(
+        "no rollback firmware is available on this appliance",
+    ))
+}
+
+fn stc_disable(_: &mut Session, _: &mut dyn Terminal, _: &Args) -> CmdResult {
+    Err(shell_err(
+        "Strongroom has no secure trusted channel (STC) on the HSM admin channel; there is \
+         nothing to disable",
+    ))
 }
