@@ -735,3 +735,53 @@ fn appliance_settings_are_recorded_and_say_the_host_is_unchanged() {
     let out = app.exec_ok("admin", &key, "network show");
     assert!(!out.contains("hsm7"), "{out}");
 }
+
+/// An IPv4 address of this machine that is not loopback, if it has one.
+fn non_loopback_ipv4() -> Option<String> {
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .map(str::to_owned)
+}
+
+#[test]
+fn the_factory_password_works_only_from_the_appliance_itself() {
+    if !available() {
+        return;
+    }
+    let Some(remote) = non_loopback_ipv4() else {
+        eprintln!("skipped: this machine has no non-loopback IPv4 address");
+        return;
+    };
+    let app = SshAppliance::start_listening("", "0.0.0.0:0");
+    // From the network: refused, and logged with the reason.
+    let mut cmd = app.ssh_host("admin", &pw("PASSWORD"), &remote);
+    cmd.arg("hsm show");
+    let out = common::ssh::run(cmd);
+    assert!(
+        !out.status.success(),
+        "factory password accepted remotely: {}",
+        text(&out)
+    );
+    assert!(
+        app.log()
+            .contains("the factory password is accepted only from the appliance itself"),
+        "{}",
+        app.log()
+    );
+    // From the appliance itself: accepted, with the forced change.
+    app.first_login("admin", "PASSWORD", ADMIN_PW);
+    // Once changed, the administrator works from the network.
+    let mut cmd = app.ssh_host("admin", &pw(ADMIN_PW), &remote);
+    cmd.arg("hsm show");
+    let out = common::ssh::run(cmd);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("HSM Label"), "{}", text(&out));
+}

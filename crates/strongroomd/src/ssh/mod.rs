@@ -322,10 +322,29 @@ impl russh::server::Handler for Conn {
         let users = self.shared.users.clone();
         let name = user.to_owned();
         let password = Zeroizing::new(password.to_owned());
+        let password_was = password.clone();
         let check = tokio::task::spawn_blocking(move || users.check_password(&name, &password))
             .await
             .unwrap_or(PasswordCheck::Rejected);
         match check {
+            // The factory password is known to everyone: until it has been replaced, it is
+            // accepted only from the appliance itself (console, or SSH over loopback), so that
+            // nobody on the network can claim a new appliance first.
+            PasswordCheck::Accepted(info)
+                if info.must_change
+                    && !self.peer.ip().is_loopback()
+                    && bool::from(subtle::ConstantTimeEq::ct_eq(
+                        password_was.as_bytes(),
+                        crate::users::FACTORY_PASSWORD.as_bytes(),
+                    )) =>
+            {
+                self.log_failure(
+                    user,
+                    "password",
+                    "the factory password is accepted only from the appliance itself",
+                );
+                Ok(Auth::reject())
+            }
             PasswordCheck::Accepted(info) => {
                 self.shared.throttle.success(user, self.peer.ip());
                 self.log_login(user, "password");

@@ -51,6 +51,11 @@ impl SshAppliance {
 
     /// Like [`SshAppliance::start`], with extra configuration lines (top-level keys).
     pub(crate) fn start_with(extra: &str) -> Self {
+        Self::start_listening(extra, "127.0.0.1:0")
+    }
+
+    /// Like [`SshAppliance::start_with`], with SSH listening on `listen`.
+    pub(crate) fn start_listening(extra: &str, listen: &str) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("data");
         let config = tmp.path().join("strongroom.toml");
@@ -58,7 +63,7 @@ impl SshAppliance {
             &config,
             format!(
                 "data_dir = {:?}\ntotal_storage = 4194304\nlicensed_partitions = 4\n{extra}\n\
-                 [listen]\nssh = \"127.0.0.1:0\"\n\
+                 [listen]\nssh = \"{listen}\"\n\
                  [ssh]\nauth_rejection_ms = 50\nmax_login_delay_secs = 1\nidle_timeout_secs = 300\n\
                  [files]\nmax_file_bytes = 262144\nmax_user_bytes = 524288\n",
                 data.display().to_string()
@@ -67,8 +72,16 @@ impl SshAppliance {
         .expect("write config");
         let mut daemon = Proc::run(&config, &data);
         let out = daemon.wait_for("SSH service listening on", Duration::from_secs(30));
-        let addr = value_after(&out, "SSH service listening on 127.0.0.1").expect("ssh address");
-        let port: u16 = addr.parse().expect("port");
+        let line = out
+            .lines()
+            .find(|l| l.contains("SSH service listening on"))
+            .expect("ssh address");
+        let port: u16 = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .expect("port");
         let rus = value_after(&out, "Random User String").expect("random user string");
         console_ok(
             &data,
@@ -146,10 +159,15 @@ impl SshAppliance {
 
     /// `ssh -p PORT [auth] USER@127.0.0.1 [args]` (no TTY; stdin from /dev/null unless set).
     pub(crate) fn ssh(&self, user: &str, auth: &Auth) -> Command {
+        self.ssh_host(user, auth, "127.0.0.1")
+    }
+
+    /// Like [`SshAppliance::ssh`], to another address of this machine.
+    pub(crate) fn ssh_host(&self, user: &str, auth: &Auth, host: &str) -> Command {
         let mut cmd = Command::new("ssh");
         cmd.arg("-p").arg(self.port.to_string());
         self.common(&mut cmd, auth);
-        cmd.arg(format!("{user}@127.0.0.1"));
+        cmd.arg(format!("{user}@{host}"));
         cmd
     }
 
