@@ -242,7 +242,7 @@ pub const MECHANISMS: &[MechanismInfo] = &[
     m(0x1085, "CKM_AES_CBC_PAD", 16, 32, ED | WU, true, true),
     m(0x1086, "CKM_AES_CTR", 16, 32, ED, true, true),
     m(0x1087, "CKM_AES_GCM", 16, 32, ED | WU, true, false),
-    m(0x1089, "CKM_AES_CMAC_GENERAL", 16, 32, SV, true, true),
+    m(0x108B, "CKM_AES_CMAC_GENERAL", 16, 32, SV, true, true),
     m(0x108A, "CKM_AES_CMAC", 16, 32, SV, true, true),
     m(0x2109, "CKM_AES_KEY_WRAP", 16, 32, ED | WU, true, false),
     m(0x210B, "CKM_AES_KEY_WRAP_KWP", 16, 32, ED | WU, true, false),

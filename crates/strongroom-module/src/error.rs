@@ -14,6 +14,8 @@ use strongroom_proto::{Ckr, RetCode};
 pub struct Error {
     code: RetCode,
     message: Cow<'static, str>,
+    /// For `CKR_BUFFER_TOO_SMALL`: the output length the caller must provide.
+    needed: Option<usize>,
 }
 
 impl Error {
@@ -22,7 +24,23 @@ impl Error {
         Self {
             code,
             message: message.into(),
+            needed: None,
         }
+    }
+
+    /// `CKR_BUFFER_TOO_SMALL`: the output needs `needed` bytes. The operation stays active.
+    pub(crate) fn buffer_too_small(needed: usize) -> Self {
+        Self {
+            code: strongroom_proto::ret::SR_RET_BUFFER_TOO_SMALL,
+            message: format!("the output buffer is too small: {needed} bytes are needed").into(),
+            needed: Some(needed),
+        }
+    }
+
+    /// For `CKR_BUFFER_TOO_SMALL`, the output length the caller must provide (the PKCS#11
+    /// convention: the caller retries with a buffer of this size).
+    pub fn needed_len(&self) -> Option<usize> {
+        self.needed
     }
 
     /// The module return code.
@@ -256,9 +274,229 @@ pub(crate) mod e {
     pub(crate) fn hsm_storage_full(msg: impl Into<Msg>) -> Error {
         Error::new(ret::SR_RET_HSM_STORAGE_FULL, msg)
     }
-    pub(crate) fn container_storage(msg: impl Into<Msg>) -> Error {
-        Error::new(ret::SR_RET_CONTAINER_OBJECT_STORAGE_FULL, msg)
+    /// The partition's storage cannot hold what is asked (objects that do not fit, or a
+    /// resize below what its objects use): `CKR_DEVICE_MEMORY`, the one code for both (the
+    /// object engine's `storage_full` uses the same), nothing written.
+    pub(crate) fn partition_memory(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_MM_NOT_ENOUGH_MEMORY, msg)
     }
+    pub(crate) fn mechanism_invalid(ckm: u64) -> Error {
+        Error::new(
+            ret::SR_RET_MECHANISM_INVALID,
+            format!("mechanism 0x{ckm:08X} is not offered here"),
+        )
+    }
+    pub(crate) fn mechanism_param_invalid(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_MECHANISM_PARAM_INVALID, msg)
+    }
+    // ----- sessions, objects and operations (the token layer) -----
+
+    pub(crate) fn session_handle_invalid() -> Error {
+        Error::new(ret::SR_RET_SM_SESSION_HANDLE_INVALID, "no such session")
+    }
+    pub(crate) fn session_count() -> Error {
+        Error::new(ret::SR_RET_SESSION_COUNT, "too many open sessions")
+    }
+    pub(crate) fn session_read_only() -> Error {
+        Error::new(
+            ret::SR_RET_SESSION_READ_ONLY,
+            "a read-only session cannot change token objects",
+        )
+    }
+    pub(crate) fn session_read_only_exists() -> Error {
+        Error::new(
+            ret::SR_RET_SESSION_READ_ONLY_EXISTS,
+            "the Partition SO cannot log in while a read-only session is open",
+        )
+    }
+    pub(crate) fn session_read_write_so_exists() -> Error {
+        Error::new(
+            ret::SR_RET_SESSION_READ_WRITE_SO_EXISTS,
+            "no read-only session while the Partition SO is logged in",
+        )
+    }
+    pub(crate) fn user_not_logged_in(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_USER_NOT_LOGGED_IN, msg)
+    }
+    pub(crate) fn operation_active() -> Error {
+        Error::new(
+            ret::SR_RET_OPERATION_ACTIVE,
+            "an operation of this kind is already active in the session",
+        )
+    }
+    pub(crate) fn operation_active_multi_part() -> Error {
+        Error::new(
+            ret::SR_RET_OPERATION_ACTIVE,
+            "a multi-part operation is active: finish it with the final call",
+        )
+    }
+    pub(crate) fn operation_not_initialized() -> Error {
+        Error::new(
+            ret::SR_RET_OPERATION_NOT_INITIALIZED,
+            "no operation of this kind is active in the session",
+        )
+    }
+    pub(crate) fn function_not_supported(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_FUNCTION_NOT_SUPPORTED, msg)
+    }
+    pub(crate) fn key_handle_invalid(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_KEY_HANDLE_INVALID, msg)
+    }
+    pub(crate) fn key_function_not_permitted(attr: &str) -> Error {
+        Error::new(
+            ret::SR_RET_KEY_FUNCTION_NOT_PERMITTED,
+            format!("the key's {attr} is false"),
+        )
+    }
+    pub(crate) fn key_type_inconsistent(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_KEY_TYPE_INCONSISTENT, msg)
+    }
+    pub(crate) fn key_size_range() -> Error {
+        Error::new(
+            ret::SR_RET_KEY_SIZE_RANGE,
+            "the key size is outside the mechanism's range",
+        )
+    }
+    pub(crate) fn key_unextractable() -> Error {
+        Error::new(
+            ret::SR_RET_KEY_UNEXTRACTABLE,
+            "the key's CKA_EXTRACTABLE is false",
+        )
+    }
+    pub(crate) fn key_not_wrappable(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_KEY_NOT_WRAPPABLE, msg)
+    }
+    pub(crate) fn key_not_unwrappable(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_KEY_NOT_UNWRAPPABLE, msg)
+    }
+    pub(crate) fn wrapping_key_handle_invalid() -> Error {
+        Error::new(
+            ret::SR_RET_WRAPPING_KEY_HANDLE_INVALID,
+            "no such wrapping key",
+        )
+    }
+    pub(crate) fn wrapping_key_type_inconsistent() -> Error {
+        Error::new(
+            ret::SR_RET_WRAPPING_KEY_TYPE_INCONSISTENT,
+            "the wrapping key does not fit the mechanism",
+        )
+    }
+    pub(crate) fn wrapping_key_size_range() -> Error {
+        Error::new(
+            ret::SR_RET_WRAPPING_KEY_SIZE_RANGE,
+            "the wrapping key size is outside the mechanism's range",
+        )
+    }
+    pub(crate) fn unwrapping_key_handle_invalid() -> Error {
+        Error::new(
+            ret::SR_RET_UNWRAPPING_KEY_HANDLE_INVALID,
+            "no such unwrapping key",
+        )
+    }
+    pub(crate) fn unwrapping_key_type_inconsistent() -> Error {
+        Error::new(
+            ret::SR_RET_UNWRAPPING_KEY_TYPE_INCONSISTENT,
+            "the unwrapping key does not fit the mechanism",
+        )
+    }
+    pub(crate) fn unwrapping_key_size_range() -> Error {
+        Error::new(
+            ret::SR_RET_UNWRAPPING_KEY_SIZE_RANGE,
+            "the unwrapping key size is outside the mechanism's range",
+        )
+    }
+    pub(crate) fn wrapped_key_invalid() -> Error {
+        Error::new(
+            ret::SR_RET_WRAPPED_KEY_INVALID,
+            "the wrapped key is invalid",
+        )
+    }
+    pub(crate) fn wrapped_key_len_range() -> Error {
+        Error::new(
+            ret::SR_RET_WRAPPED_KEY_LEN_RANGE,
+            "the wrapped key's length is invalid for the mechanism",
+        )
+    }
+    pub(crate) fn data_len_range() -> Error {
+        Error::new(
+            ret::SR_RET_DATA_LEN_RANGE,
+            "the input length is invalid for the mechanism",
+        )
+    }
+    pub(crate) fn encrypted_data_invalid() -> Error {
+        Error::new(
+            ret::SR_RET_ENCRYPTED_DATA_INVALID,
+            "the encrypted data is invalid",
+        )
+    }
+    pub(crate) fn encrypted_data_len_range() -> Error {
+        Error::new(
+            ret::SR_RET_ENCRYPTED_DATA_LEN_RANGE,
+            "the encrypted data's length is invalid for the mechanism",
+        )
+    }
+    pub(crate) fn signature_invalid() -> Error {
+        Error::new(ret::SR_RET_SIGNATURE_INVALID, "the signature is invalid")
+    }
+    pub(crate) fn signature_len_range() -> Error {
+        Error::new(
+            ret::SR_RET_SIGNATURE_LEN_RANGE,
+            "the signature's length is wrong for the key and mechanism",
+        )
+    }
+    pub(crate) fn attribute_value_invalid(ty: u64, why: &str) -> Error {
+        crate::object::error::value_invalid(ty, why)
+    }
+    pub(crate) fn template_incomplete(ty: u64) -> Error {
+        crate::object::error::incomplete(ty)
+    }
+    pub(crate) fn template_inconsistent(ty: u64, why: &str) -> Error {
+        crate::object::error::inconsistent(ty, why)
+    }
+    pub(crate) fn curve_not_supported() -> Error {
+        Error::new(
+            ret::SR_RET_CURVE_NOT_SUPPORTED,
+            "the curve is not supported (P-256, P-384, P-521, Ed25519, X25519 are)",
+        )
+    }
+
+    /// What a cryptographic call was doing, to name a provider error's code.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Doing {
+        Encrypt,
+        Decrypt,
+        Sign,
+        Verify,
+        Wrap,
+        Unwrap,
+        Derive,
+        Generate,
+    }
+
+    /// The code of a crypto-provider error in the call that was `doing` something.
+    pub(crate) fn crypto(err: strongroom_crypto::Error, doing: Doing) -> Error {
+        use strongroom_crypto::Error as C;
+        match (err, doing) {
+            (C::BufferTooSmall { needed }, _) => Error::buffer_too_small(needed),
+            (C::Rejected, Doing::Verify) => signature_invalid(),
+            (C::Rejected, Doing::Unwrap) => wrapped_key_invalid(),
+            (C::Rejected, _) => encrypted_data_invalid(),
+            (C::DataLength, Doing::Decrypt) => encrypted_data_len_range(),
+            (C::DataLength, Doing::Unwrap) => wrapped_key_len_range(),
+            (C::DataLength, Doing::Verify) => signature_len_range(),
+            (C::DataLength, Doing::Wrap) => key_size_range(),
+            (C::DataLength, _) => data_len_range(),
+            (C::Parameter, _) => mechanism_param_invalid("the provider refused a parameter"),
+            (C::KeySize, _) => key_size_range(),
+            (C::KeyInvalid, _) => key_type_inconsistent("the key does not fit the mechanism"),
+            (C::OperationState, _) => {
+                function_not_supported("this mechanism has no multi-part form")
+            }
+            (C::Random, _) => rng_failure(),
+            (_, _) => Error::new(ret::SR_RET_DEVICE_ERROR, "the cryptographic library failed"),
+        }
+    }
+
     pub(crate) fn store(err: &strongroom_store::Error) -> Error {
         use strongroom_store::Error as S;
         match err {

@@ -6,14 +6,24 @@
 //! an encrypted store (`strongroom-store`). Every operation takes the caller's [`AccessId`] and
 //! returns a typed [`Error`] carrying a module return code that maps to PKCS#11.
 //!
+//! Each application partition is a PKCS#11 token: partition roles, sessions
+//! ([`Module::open_session`]), token and session objects with the attribute rules of
+//! PKCS#11 v3.0 ([`Module::create_object`] and the other object functions), and the
+//! cryptographic functions over typed [`Mechanism`]s (digest, sign/verify, encrypt/decrypt,
+//! key generation, wrap/unwrap, derive, random numbers) computed by `strongroom-crypto`, with
+//! partition utilization metrics and the busy time of the performance monitor.
+//!
 //! It does not do any I/O other than its store: no network, no terminal. The appliance shell
 //! and the network listeners live in `strongroomd`; they decide which appliance user may reach
-//! which operation (for example, factory reset only from the local console).
+//! which operation (for example, factory reset only from the local console), and which
+//! partitions a client may open sessions on. See `DESIGN.md` for what the token layer leaves
+//! out.
 
 #![forbid(unsafe_code)]
 
 mod credential;
 mod error;
+mod mechanism;
 mod module;
 mod object;
 mod partition_policy;
@@ -21,14 +31,20 @@ mod policy;
 mod random;
 mod rules;
 mod state;
+mod token;
 
 pub use crate::credential::{KdfCost, Secret};
 pub use crate::error::Error;
+pub use crate::mechanism::{
+    CtrParams, EcdhKdf, EcdhParams, GcmParams, Hash, HkdfParams, HkdfSalt, Mechanism,
+    MechanismInfo, OaepParams, PBKDF2_MAX_ITERATIONS, Pbkdf2Params, PssParams,
+    supported_mechanisms,
+};
 pub use crate::module::{
-    AccessId, FIRMWARE_VERSION, HsmInfo, HsmStatus, InitKind, InitRequest, License, Module,
-    ModuleConfig, PARTITION_OVERHEAD, PARTITION_SO_ATTEMPTS, PartitionInfo, PartitionInitRequest,
-    PartitionRole, PartitionSize, PolicyChangeOutcome, RoleStatus, SO_LOGIN_ATTEMPTS, StmStrings,
-    StorageInfo, TamperKind, TamperReport,
+    AccessId, FIRMWARE_VERSION, HsmInfo, HsmStatus, InitKind, InitRequest, License, MAX_RANDOM_LEN,
+    MAX_SESSIONS, Module, ModuleConfig, PARTITION_OVERHEAD, PARTITION_SO_ATTEMPTS, PartitionInfo,
+    PartitionInitRequest, PartitionRole, PartitionSize, PolicyChangeOutcome, PreparedKeyPair,
+    RoleStatus, SO_LOGIN_ATTEMPTS, StmStrings, StorageInfo, TamperKind, TamperReport,
 };
 pub use crate::object::{AttrResult, Attribute, ObjectHandle, Template};
 pub use crate::partition_policy::{
@@ -36,6 +52,8 @@ pub use crate::partition_policy::{
 };
 pub use crate::policy::{Capabilities, Destructive, Policies};
 pub use crate::state::TamperEvent;
+pub use crate::token::metrics::{BusyTime, MetricCounts, MetricsReport, PartitionMetrics};
+pub use crate::token::{Output, SessionHandle, SessionInfo};
 pub use strongroom_proto::{Ckr, RetCode};
 
 /// Validation of names, labels, passwords and domain strings, for callers that want to check
@@ -43,3 +61,10 @@ pub use strongroom_proto::{Ckr, RetCode};
 pub mod validate {
     pub use crate::rules::{domain, hsm_label, partition_name, password};
 }
+
+/// The module is shared across the appliance's worker threads: cryptographic calls take
+/// `&Module` (a read lock), state changes `&mut Module`.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Module>()
+};

@@ -22,10 +22,25 @@ use crate::state::{
 };
 use crate::{random, rules};
 
+mod digesting;
+mod encryption;
+mod keymgmt;
+mod mechanisms;
+mod monitor;
+mod objmgmt;
+mod random_ops;
 mod roles;
+mod sessmgmt;
+mod signing;
+#[cfg(test)]
+mod token_tests;
+mod tokens;
 
+pub use keymgmt::PreparedKeyPair;
+pub use random_ops::MAX_RANDOM_LEN;
 pub(crate) use roles::RoleRecord;
 pub use roles::{PARTITION_SO_ATTEMPTS, PartitionInitRequest, PartitionRole, RoleStatus};
+pub use tokens::MAX_SESSIONS;
 
 /// Version string of the module ("firmware") reported by `hsm show` and templates.
 pub const FIRMWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -378,6 +393,18 @@ pub struct Module {
     partitions: BTreeMap<u64, PartitionRecord>,
     accesses: HashMap<AccessId, Access>,
     next_access: u64,
+    /// Each partition's token (objects, session objects, parsed keys), by serial.
+    tokens: BTreeMap<u64, crate::token::Token>,
+    /// Open sessions by handle.
+    sessions: BTreeMap<u64, crate::token::Session>,
+    /// The next session handle (never reused while the module runs).
+    next_session: u64,
+    /// The module's SP 800-90A DRBG (one per module).
+    rng: strongroom_crypto::Drbg,
+    /// Partition utilization counters (volatile).
+    counters: crate::token::metrics::Counters,
+    /// Busy time of cryptographic calls (volatile).
+    busy: crate::token::metrics::BusyClock,
 }
 
 impl Module {
@@ -409,6 +436,12 @@ impl Module {
             partitions: BTreeMap::new(),
             accesses: HashMap::new(),
             next_access: 1,
+            tokens: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            next_session: 1,
+            rng: strongroom_crypto::Drbg::new().map_err(|_| e::rng_failure())?,
+            counters: crate::token::metrics::Counters::default(),
+            busy: crate::token::metrics::BusyClock::default(),
             config,
         };
         if !Store::exists(dir) {
@@ -454,6 +487,7 @@ impl Module {
         self.core = None;
         self.auditor = None;
         self.partitions.clear();
+        self.tokens_clear();
         self.accesses.values_mut().for_each(|a| {
             a.so = false;
             a.partitions.clear();
@@ -516,7 +550,7 @@ impl Module {
         self.caps = caps;
         self.auditor = auditor;
         self.partitions = partitions;
-        Ok(())
+        self.load_tokens()
     }
 
     fn store(&self) -> Result<&Store, Error> {
@@ -566,8 +600,10 @@ impl Module {
         id
     }
 
-    /// Ends a caller's access, logging out whatever it had logged in.
+    /// Ends a caller's access, logging out whatever it had logged in and closing its
+    /// sessions (with their session objects and operations).
     pub fn close_access(&mut self, id: AccessId) {
+        self.sessions_close_where(|s| s.access == id);
         self.accesses.remove(&id);
     }
 
@@ -615,11 +651,13 @@ impl Module {
         }
     }
 
+    /// Logs every role out and closes every session (STM, init, zeroize, tamper, restart).
     fn logout_everyone(&mut self) {
         self.accesses.values_mut().for_each(|a| {
             a.so = false;
             a.partitions.clear();
         });
+        self.sessions_close_where(|_| true);
     }
 
     // ----- state queries -----
@@ -965,10 +1003,12 @@ impl Module {
                     Ok(())
                 })?;
                 self.partitions.clear();
+                self.tokens_clear();
                 self.core = Some(core);
                 self.condition = condition;
                 self.policies = policies;
                 self.logout_everyone();
+                self.reset_volatile();
                 Ok(InitKind::Hard)
             }
             Some(mut core) => {
@@ -988,6 +1028,7 @@ impl Module {
                 self.destroy_partitions_with(Some((K_CORE, core_b)))?;
                 self.core = Some(core);
                 self.logout_everyone();
+                self.reset_volatile();
                 Ok(InitKind::Soft)
             }
         }
@@ -1001,6 +1042,7 @@ impl Module {
     fn destroy_partitions_with(&mut self, extra: Option<(&[u8], Vec<u8>)>) -> Result<(), Error> {
         self.rekey(|table, _| !is_partition_table(table))?;
         self.partitions.clear();
+        self.tokens_clear();
         self.accesses
             .values_mut()
             .for_each(|a| a.partitions.clear());
@@ -1023,6 +1065,7 @@ impl Module {
         self.rekey(crate::state::kept_by_zeroize)?;
         self.core = None;
         self.partitions.clear();
+        self.tokens_clear();
         self.logout_everyone();
         let mut c = self.condition.clone();
         c.so_failures = 0;
@@ -1060,6 +1103,7 @@ impl Module {
         self.core = None;
         self.auditor = None;
         self.partitions.clear();
+        self.tokens_clear();
         self.logout_everyone();
         self.policies = Policies::defaults(&self.caps());
         let store = Store::open(&self.dir, self.store_options(true))?;
@@ -1098,6 +1142,7 @@ impl Module {
         self.core = None;
         self.auditor = None;
         self.partitions.clear();
+        self.tokens_clear();
         self.logout_everyone();
         let mut c = self.condition.clone();
         c.so_failures = 0;
@@ -1175,6 +1220,7 @@ impl Module {
     pub fn restart(&mut self) -> Result<(), Error> {
         self.gate(Op::TamperRecovery)?;
         self.logout_everyone();
+        self.reset_volatile();
         if self
             .condition
             .tamper
@@ -1422,6 +1468,8 @@ impl Module {
         })?;
         self.condition = c;
         let info = info_of(&record);
+        self.tokens
+            .insert(serial, crate::token::Token::new(record.size));
         self.partitions.insert(serial, record);
         Ok(info)
     }
@@ -1445,6 +1493,8 @@ impl Module {
         self.rekey(|t, k| !((t == T_PARTITIONS && k == key) || t == table))?;
         self.partitions.remove(&serial);
         self.logout_partition(serial);
+        self.sessions_close_where(|s| s.serial == serial);
+        self.tokens.remove(&serial);
         Ok(())
     }
 
@@ -1481,7 +1531,7 @@ impl Module {
             )));
         }
         if bytes < record.used {
-            return Err(e::container_storage(format!(
+            return Err(e::partition_memory(format!(
                 "the partition's objects use {} bytes; it cannot shrink to {bytes}",
                 record.used
             )));
@@ -1490,6 +1540,10 @@ impl Module {
         let rec_b = encode(&record)?;
         self.write(|txn| txn.put(T_PARTITIONS, &partition_key(serial), &rec_b))?;
         let info = info_of(&record);
+        if let Some(t) = self.tokens.get_mut(&serial) {
+            t.objects.set_budget(bytes);
+            t.session_objects.set_budget(bytes);
+        }
         self.partitions.insert(serial, record);
         Ok(info)
     }

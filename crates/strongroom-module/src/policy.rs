@@ -554,7 +554,7 @@ pub(crate) fn capability_list(caps: &Capabilities) -> Vec<(u8, &'static str, Cap
 
 /// The current value of every policy that exists on this unit.
 ///
-/// Invariant when built by [`Policies::defaults`], [`Policies::set`] and [`parse_template`]:
+/// Invariant when built by `Policies::defaults`, `Policies::set` and `parse_template`:
 /// exactly the unit's policy ids are present, each within range, Disallowed ones at 0, and
 /// policies 40 and 46 never both on.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]

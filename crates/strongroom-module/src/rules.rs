@@ -14,7 +14,7 @@ pub(crate) const DOMAIN_MAX: usize = 128;
 /// Partition name length bound (PA-01).
 pub(crate) const PARTITION_NAME_MAX: usize = 32;
 
-/// Validates an HSM label and truncates it to [`LABEL_MAX`] characters.
+/// Validates an HSM label and truncates it to `LABEL_MAX` characters.
 ///
 /// Every character of the input must be alphanumeric ASCII or `_`, including the characters
 /// beyond the 32nd: the reference truncates long labels but never accepts other characters.

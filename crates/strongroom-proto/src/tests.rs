@@ -15,7 +15,7 @@ const CKR_VENDOR_TSV: &str = include_str!("../data/ckr_vendor.tsv");
 
 /// Rows extracted from the reference tables (and the PKCS#11 v3.0 list plus two legacy values).
 /// Rows of the guide's table plus Strongroom's own codes (data/ret_codes_strongroom.tsv).
-const RET_COUNT: usize = 352 + 7;
+const RET_COUNT: usize = 352 + 11;
 const LIB_COUNT: usize = 97;
 const CKR_VENDOR_COUNT: usize = 128;
 const CKR_STANDARD_COUNT: usize = 99;

@@ -145,7 +145,7 @@ fn partition_label(label: &str) -> Result<(), Error> {
 }
 
 impl Module {
-    fn partition(&self, serial: u64) -> Result<&PartitionRecord, Error> {
+    pub(super) fn partition(&self, serial: u64) -> Result<&PartitionRecord, Error> {
         self.partitions
             .get(&serial)
             .ok_or_else(|| e::partition_serial_unknown(serial))
@@ -249,6 +249,8 @@ impl Module {
         record.initialized_at = Some(now());
         self.save_partition(record)?;
         self.logout_partition(serial);
+        // A (re)initialized token has no objects and no sessions.
+        self.token_reset(serial, true);
         let _ = id;
         Ok(())
     }
@@ -282,6 +284,16 @@ impl Module {
             } else {
                 e::other_role_logged_in(current.name())
             });
+        }
+        // PKCS#11 C_Login: the SO may not log in while the application has a read-only
+        // session on the token.
+        if role == PartitionRole::So
+            && self
+                .sessions
+                .values()
+                .any(|s| s.access == id && s.serial == serial && !s.rw)
+        {
+            return Err(e::session_read_only_exists());
         }
         let record = self.partition(serial)?;
         let Some(r) = record.roles.get(&role) else {
@@ -339,6 +351,7 @@ impl Module {
             record.initialized_at = None;
             self.save_partition(record)?;
             self.logout_partition(serial);
+            self.token_reset(serial, true);
             return Err(e::pin_incorrect_partition_zeroized());
         }
         r.locked = true;
@@ -347,13 +360,18 @@ impl Module {
     }
 
     /// `role logout` / `C_Logout`.
+    /// PKCS#11 C_Logout: the access's private session objects on the partition are
+    /// destroyed and its sessions' active operations end.
     pub fn role_logout(&mut self, id: AccessId, serial: u64) -> Result<(), Error> {
         match self
             .accesses
             .get_mut(&id)
             .and_then(|a| a.partitions.remove(&serial))
         {
-            Some(_) => Ok(()),
+            Some(_) => {
+                self.after_logout(id, serial);
+                Ok(())
+            }
             None => Err(e::role_not_logged_in()),
         }
     }
@@ -424,10 +442,15 @@ impl Module {
         };
         self.save_partition(record)?;
         // Whoever was logged in with the old credential is logged out.
-        for a in self.accesses.values_mut() {
+        let mut out = Vec::new();
+        for (aid, a) in &mut self.accesses {
             if a.partitions.get(&serial) == Some(&role) {
                 a.partitions.remove(&serial);
+                out.push(*aid);
             }
+        }
+        for aid in out {
+            self.after_logout(aid, serial);
         }
         Ok(())
     }
@@ -467,8 +490,10 @@ impl Module {
     }
 
     fn logout_partition_access(&mut self, id: AccessId, serial: u64) {
-        if let Some(a) = self.accesses.get_mut(&id) {
-            a.partitions.remove(&serial);
+        if let Some(a) = self.accesses.get_mut(&id)
+            && a.partitions.remove(&serial).is_some()
+        {
+            self.after_logout(id, serial);
         }
     }
 
@@ -551,6 +576,10 @@ impl Module {
         }
         record.policies.set(policy_id, value);
         self.save_partition(record)?;
+        if change.destroys_objects {
+            // Sessions stay open; their objects and operations are gone.
+            self.token_reset(serial, false);
+        }
         Ok(change)
     }
 }

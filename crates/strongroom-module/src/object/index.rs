@@ -136,24 +136,47 @@ impl ObjectIndex {
     /// Adds an object under a new handle; `CKR_DEVICE_MEMORY` (nothing added) if it does not
     /// fit the budget.
     pub(crate) fn insert(&mut self, object: Object) -> Result<ObjectHandle, Error> {
-        let taken = self
-            .by_value
-            .get(&CKA_UNIQUE_ID)
-            .is_some_and(|ids| ids.contains_key(object.unique_id()));
-        if taken {
+        let h = ObjectHandle(self.next);
+        self.insert_as(h, object)?;
+        Ok(h)
+    }
+
+    /// Adds an object under a handle chosen by the caller (a partition's token and session
+    /// objects share one handle space). The handle must never have been used in this index,
+    /// and later handles this index issues itself are above it.
+    pub(crate) fn insert_as(&mut self, h: ObjectHandle, object: Object) -> Result<(), Error> {
+        if h.0 < self.next || h.0 == 0 {
+            return Err(oe::internal("an object handle was issued twice"));
+        }
+        if self.contains_unique_id(object.unique_id()) {
             return Err(oe::internal("the CKA_UNIQUE_ID generator repeated a value"));
         }
         let size = object.stored_size();
-        self.fits(size, 0)?;
-        let h = ObjectHandle(self.next);
-        self.next = self
-            .next
-            .checked_add(1)
-            .ok_or_else(|| oe::internal("object handles exhausted"))?;
+        self.check_fits(size, 0)?;
+        self.next =
+            h.0.checked_add(1)
+                .ok_or_else(|| oe::internal("object handles exhausted"))?;
         self.link(h, &object);
         self.used = self.used.saturating_add(size);
         self.objects.insert(h, Entry { object, size });
-        Ok(h)
+        Ok(())
+    }
+
+    /// Whether an object with this `CKA_UNIQUE_ID` is held.
+    pub(crate) fn contains_unique_id(&self, id: &[u8]) -> bool {
+        self.by_value
+            .get(&CKA_UNIQUE_ID)
+            .is_some_and(|ids| ids.contains_key(id))
+    }
+
+    /// Whether `more` bytes fit after `freed` bytes are released (`CKR_DEVICE_MEMORY` if not).
+    pub(crate) fn check_fits(&self, more: u64, freed: u64) -> Result<(), Error> {
+        self.fits(more, freed)
+    }
+
+    /// The stored size of the object `h` (what it counts against the budget).
+    pub(crate) fn size_of(&self, h: ObjectHandle) -> Option<u64> {
+        self.objects.get(&h).map(|e| e.size)
     }
 
     /// Creates an object (see [`Object::from_template`]) and adds it.
@@ -192,24 +215,39 @@ impl ObjectIndex {
         is_so: bool,
         policies: &PartitionPolicies,
     ) -> Result<(), Error> {
+        let changed = self.prepare_set_attributes(h, template, is_so, policies)?;
+        self.replace(h, changed)
+    }
+
+    /// The object `h` as `C_SetAttributeValue` with `template` would leave it, checked against
+    /// the budget, without changing the index (so that the caller can persist it first).
+    pub(crate) fn prepare_set_attributes(
+        &self,
+        h: ObjectHandle,
+        template: &Template,
+        is_so: bool,
+        policies: &PartitionPolicies,
+    ) -> Result<Object, Error> {
         let entry = self.objects.get(&h).ok_or_else(oe::handle_invalid)?;
         let mut changed = entry.object.duplicate();
         changed.set_attributes(template, is_so, policies)?;
-        let size = changed.stored_size();
-        self.fits(size, entry.size)?;
+        self.fits(changed.stored_size(), entry.size)?;
+        Ok(changed)
+    }
+
+    /// Puts `object` in place of the object `h` (same handle), refusing with
+    /// `CKR_DEVICE_MEMORY`, unchanged, if it does not fit.
+    pub(crate) fn replace(&mut self, h: ObjectHandle, object: Object) -> Result<(), Error> {
+        let old_size = self.objects.get(&h).ok_or_else(oe::handle_invalid)?.size;
+        let size = object.stored_size();
+        self.fits(size, old_size)?;
         let old = self
             .remove(h)
             .ok_or_else(|| oe::internal("object vanished"))?;
         drop(old);
-        self.link(h, &changed);
+        self.link(h, &object);
         self.used = self.used.saturating_add(size);
-        self.objects.insert(
-            h,
-            Entry {
-                object: changed,
-                size,
-            },
-        );
+        self.objects.insert(h, Entry { object, size });
         Ok(())
     }
 

@@ -3,9 +3,9 @@
 //!
 //! Pure logic: no I/O, no cryptography, no sessions. The module asks this engine whether a
 //! template may create, change or copy an object, what `C_GetAttributeValue` may reveal, and
-//! which objects a `C_FindObjects` template matches; it keeps the engine's [`Object`]s in an
-//! [`ObjectIndex`] per partition (and per session for session objects) and persists them with
-//! serde. Key material comes in from the mechanisms as "contributed" attributes
+//! which objects a `C_FindObjects` template matches; it keeps the engine's [`Object`]s in two
+//! [`ObjectIndex`]es per partition (token objects, and the open sessions' objects) and persists
+//! token objects with serde (see `crate::token` and the crate's DESIGN.md). Key material comes in from the mechanisms as "contributed" attributes
 //! ([`CreationMethod`]); the engine never computes anything cryptographic, so a key check value
 //! or a private key's `CKA_PUBLIC_KEY_INFO` exists only when the creating function supplies it.
 //!
@@ -36,13 +36,14 @@
     not(test),
     allow(
         dead_code,
-        reason = "the module's PKCS#11 object functions are being wired to this engine"
+        reason = "engine functions the module does not call (whole-index create, copy and \
+                  destroy, handle-issuing insert) are kept for the engine's own tests"
     )
 )]
 
 mod attribute;
 mod create;
-mod error;
+pub(crate) mod error;
 mod index;
 mod modify;
 mod read;
@@ -61,11 +62,7 @@ use zeroize::Zeroize;
 pub use self::attribute::{AttrResult, Attribute, Template};
 pub(crate) use self::create::CreationMethod;
 pub use self::index::ObjectHandle;
-#[allow(
-    unused_imports,
-    reason = "for the module's object functions, which are being wired to this engine"
-)]
-pub(crate) use self::index::{FindStats, ObjectIndex};
+pub(crate) use self::index::ObjectIndex;
 
 use self::error as oe;
 use self::table::{Profile, Rule};

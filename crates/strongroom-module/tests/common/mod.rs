@@ -233,3 +233,5 @@ pub(crate) fn is_stm_string(s: &str) -> bool {
             .iter()
             .all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
+
+pub(crate) mod token;
