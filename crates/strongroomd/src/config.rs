@@ -35,6 +35,9 @@ pub struct Config {
     /// The SSH service.
     #[serde(default)]
     pub ssh: Ssh,
+    /// The NTLS service.
+    #[serde(default)]
+    pub ntls: Ntls,
     /// Bounds of the users' file areas.
     #[serde(default)]
     pub files: FileLimits,
@@ -47,7 +50,8 @@ pub struct Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listen {
-    /// NTLS (client link), default port 1792.
+    /// NTLS (client link), `HOST:PORT`, default `0.0.0.0:1792`; `"off"` serves no NTLS.
+    /// `ntls bind` overrides the host (the port stays).
     pub ntls: Option<String>,
     /// SSH (administration), default `0.0.0.0:22`; `"off"` serves no SSH.
     pub ssh: Option<String>,
@@ -95,6 +99,52 @@ fn default_max_delay() -> u64 {
 fn default_max_connections() -> usize {
     64
 }
+
+/// NTLS service settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ntls {
+    /// Most NTLS connections open at once (handshakes included); more are refused.
+    #[serde(default = "default_ntls_max_connections")]
+    pub max_connections: usize,
+    /// A connection with no traffic and no request in flight for this many seconds is closed.
+    #[serde(default = "default_ntls_idle_timeout")]
+    pub idle_timeout_secs: u64,
+    /// A TLS handshake must complete within this many seconds.
+    #[serde(default = "default_ntls_handshake_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Most requests in flight on one connection; beyond that the appliance reads no more
+    /// from it until an answer has gone out.
+    #[serde(default = "default_ntls_in_flight")]
+    pub max_requests_in_flight: usize,
+}
+
+impl Default for Ntls {
+    fn default() -> Self {
+        Self {
+            max_connections: default_ntls_max_connections(),
+            idle_timeout_secs: default_ntls_idle_timeout(),
+            handshake_timeout_secs: default_ntls_handshake_timeout(),
+            max_requests_in_flight: default_ntls_in_flight(),
+        }
+    }
+}
+
+fn default_ntls_max_connections() -> usize {
+    4096
+}
+fn default_ntls_idle_timeout() -> u64 {
+    1800
+}
+fn default_ntls_handshake_timeout() -> u64 {
+    20
+}
+fn default_ntls_in_flight() -> usize {
+    64
+}
+
+/// The NTLS listen address when the configuration names none.
+pub const DEFAULT_NTLS_LISTEN: &str = "0.0.0.0:1792";
 
 /// The SSH listen address when the configuration names none.
 pub const DEFAULT_SSH_LISTEN: &str = "0.0.0.0:22";
@@ -153,6 +203,16 @@ impl Config {
         if config.ssh.idle_timeout_secs == 0 || config.ssh.max_connections == 0 {
             return Err("ssh.idle_timeout_secs and ssh.max_connections must be at least 1".into());
         }
+        if config.ntls.max_connections == 0
+            || config.ntls.idle_timeout_secs == 0
+            || config.ntls.handshake_timeout_secs == 0
+            || config.ntls.max_requests_in_flight == 0
+        {
+            return Err("the [ntls] limits must be at least 1".into());
+        }
+        if let Some(listen) = &config.listen.ntls {
+            crate::ntls::ListenSpec::parse(listen)?;
+        }
         if config.files.max_file_bytes == 0
             || config.files.max_user_bytes < config.files.max_file_bytes
         {
@@ -176,6 +236,7 @@ impl Config {
             hostname: None,
             listen: Listen::default(),
             ssh: Ssh::default(),
+            ntls: Ntls::default(),
             files: FileLimits::default(),
             log: Log::default(),
         }
@@ -198,6 +259,26 @@ impl Config {
             .ok()
             .filter(|v| !v.is_empty())
             .map(|v| Zeroizing::new(v.into_bytes())))
+    }
+
+    /// Where NTLS listens, as configured.
+    pub(crate) fn ntls_listen(&self) -> crate::ntls::ListenSpec {
+        self.listen
+            .ntls
+            .as_deref()
+            .and_then(|l| crate::ntls::ListenSpec::parse(l).ok())
+            .unwrap_or_default()
+    }
+
+    /// The NTLS bounds, as configured.
+    pub(crate) fn ntls_limits(&self) -> crate::ntls::Limits {
+        crate::ntls::Limits {
+            max_connections: self.ntls.max_connections,
+            idle_timeout: std::time::Duration::from_secs(self.ntls.idle_timeout_secs),
+            handshake_timeout: std::time::Duration::from_secs(self.ntls.handshake_timeout_secs),
+            max_in_flight: self.ntls.max_requests_in_flight,
+            max_payload: strongroom_proto::DEFAULT_MAX_PAYLOAD,
+        }
     }
 
     /// The module settings this configuration implies.

@@ -1,6 +1,6 @@
-//! `strongroomd run`: hosts the module, serves the local console socket and the SSH service,
-//! and shuts down cleanly on SIGTERM/SIGINT (SSH connections are closed and their shells end
-//! before the process exits).
+//! `strongroomd run`: hosts the module, serves the local console socket, the SSH service and
+//! NTLS, and shuts down cleanly on SIGTERM/SIGINT (NTLS and SSH connections are closed and
+//! their tasks and shells end before the process exits).
 //!
 //! Every module change is durable before it is acknowledged, so shutdown only has to wait for
 //! the operation in progress (by taking the module lock) before the process exits.
@@ -47,7 +47,18 @@ pub fn announce_new_module(strings: &StmStrings) {
 
 /// Runs the appliance until SIGTERM or SIGINT.
 pub fn run(config: Config, module: Module) -> Result<(), String> {
-    run_with_listener(config, module, None)
+    run_with_listeners(config, module, Listeners::default())
+}
+
+/// Listeners bound before the daemon starts (the development appliance binds free loopback
+/// ports); each `None` is bound from the configuration.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    /// The SSH listener.
+    pub ssh: Option<std::net::TcpListener>,
+    /// The NTLS listener (used for the first start only: a restart binds the configured
+    /// address again, on the same port).
+    pub ntls: Option<std::net::TcpListener>,
 }
 
 /// `strongroomd recover --dir DIR`, the local-console-only `recover` account (SH-U-05): the
@@ -84,15 +95,24 @@ fn bind_ssh(config: &Config) -> Result<Option<std::net::TcpListener>, String> {
         .map_err(|err| format!("cannot listen for SSH on {addr}: {err}"))
 }
 
-/// Like [`run`], serving SSH on `ssh` (already bound) instead of the configured address.
-pub fn run_with_listener(
+/// Like [`run`], serving on the listeners given instead of binding the configured addresses.
+pub fn run_with_listeners(
     config: Config,
     module: Module,
-    ssh: Option<std::net::TcpListener>,
+    listeners: Listeners,
 ) -> Result<(), String> {
     let mut appliance = Appliance::new(module, config.data_dir.clone(), config.hostname.clone());
     appliance.files = config.files;
-    let ssh = match ssh {
+    let ntls_listen = config.ntls_listen();
+    let ntls = appliance.ntls.clone();
+    ntls.configure(ntls_listen.clone(), config.ntls_limits());
+    if ntls_listen != crate::ntls::ListenSpec::Off {
+        // The identity (made at first start) and readable registrations, or no start at all.
+        let name = crate::ntls::appliance_name(&config.data_dir, config.hostname.as_deref());
+        crate::ntls::identity::ensure(&config.data_dir, &name, config.files)?;
+        ntls.registry.list()?;
+    }
+    let ssh = match listeners.ssh {
         Some(l) => Some(l),
         None => bind_ssh(&config)?,
     };
@@ -114,9 +134,6 @@ pub fn run_with_listener(
         .name("console-accept".into())
         .spawn(move || serve_console(&listener, &console_appliance))
         .map_err(|err| format!("cannot start the console listener: {err}"))?;
-    if config.listen.ntls.is_some() {
-        tracing::warn!("an NTLS listener is configured but not provided by this version");
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -142,9 +159,21 @@ pub fn run_with_listener(
                 stop.subscribe(),
             )));
         }
+        ntls.attach(tokio::runtime::Handle::current());
+        if ntls_listen == crate::ntls::ListenSpec::Off {
+            tracing::info!("NTLS is off (listen.ntls = \"off\")");
+        } else {
+            match ntls.start(listeners.ntls) {
+                Ok(addr) => println!("NTLS service listening on {addr}"),
+                // The administrator can fix the binding and restart NTLS from the shell.
+                Err(err) => println!("NTLS service not started: {err}"),
+            }
+        }
         let signal = wait_for_shutdown().await?;
         tracing::info!(signal, "shutting down");
         let _ = stop.send(());
+        let stopping = ntls.clone();
+        let _ = tokio::task::spawn_blocking(move || stopping.shutdown()).await;
         if let Some(task) = ssh_task {
             match tokio::time::timeout(Duration::from_secs(10), task).await {
                 Ok(Ok(Err(err))) => tracing::error!(%err, "the SSH service failed"),

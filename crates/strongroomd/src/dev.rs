@@ -5,9 +5,9 @@
 //! user `admin` a generated password (no change required), and writes the credentials to
 //! `DIR/dev-credentials.toml` (owner-only). Later runs reuse what is there.
 //!
-//! The SSH service listens on `127.0.0.1` only, on the port of the previous run when it is
-//! free, else on a free one; the port is printed and written to the credentials file
-//! (`ssh_port`) at every start.
+//! The SSH and NTLS services listen on `127.0.0.1` only, each on the port of the previous run
+//! when it is free, else on a free one; the ports are printed and written to the credentials
+//! file (`ssh_port`, `ntls_port`) at every start. The NTLS certificate names `127.0.0.1`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -40,6 +40,9 @@ pub struct DevCredentials {
     /// The SSH port on 127.0.0.1 (of the current run).
     #[serde(default)]
     pub ssh_port: u16,
+    /// The NTLS port on 127.0.0.1 (of the current run).
+    #[serde(default)]
+    pub ntls_port: u16,
 }
 
 /// The credentials file of a development appliance directory.
@@ -76,21 +79,43 @@ fn write_credentials(path: &Path, creds: &DevCredentials) -> Result<(), String> 
 }
 
 /// Binds 127.0.0.1 on `port` if it is free (and not 0), else on a free port.
-fn bind_local(port: u16) -> Result<TcpListener, String> {
+fn bind_local(port: u16, what: &str) -> Result<TcpListener, String> {
     if port != 0
         && let Ok(l) = TcpListener::bind(("127.0.0.1", port))
     {
         return Ok(l);
     }
-    TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("cannot listen for SSH: {e}"))
+    TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("cannot listen for {what}: {e}"))
+}
+
+fn port_of(listener: &TcpListener) -> Result<u16, String> {
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// Binds both services' listeners (previous ports preferred), points the configuration's
+/// NTLS address at the NTLS one and makes sure the NTLS identity exists.
+fn listeners(
+    config: &mut Config,
+    creds: &mut DevCredentials,
+) -> Result<crate::daemon::Listeners, String> {
+    let ssh = bind_local(creds.ssh_port, "SSH")?;
+    let ntls = bind_local(creds.ntls_port, "NTLS")?;
+    creds.ssh_port = port_of(&ssh)?;
+    creds.ntls_port = port_of(&ntls)?;
+    config.listen.ntls = Some(format!("127.0.0.1:{}", creds.ntls_port));
+    crate::ntls::identity::ensure(&config.data_dir, "127.0.0.1", config.files)?;
+    Ok(crate::daemon::Listeners {
+        ssh: Some(ssh),
+        ntls: Some(ntls),
+    })
 }
 
 /// Sets up (first run) or reopens the development appliance in `dir`; returns its
-/// configuration, module and bound SSH listener.
-pub fn prepare(dir: &Path) -> Result<(Config, Module, TcpListener), String> {
+/// configuration, module and bound SSH and NTLS listeners.
+pub fn prepare(dir: &Path) -> Result<(Config, Module, crate::daemon::Listeners), String> {
     std::fs::create_dir_all(dir)
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    let config = config(dir);
+    let mut config = config(dir);
     let creds_path = credentials_path(dir);
     let (mut module, strings) =
         Module::open(&config.data_dir, config.module_config()?).map_err(|e| e.to_string())?;
@@ -107,16 +132,17 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module, TcpListener), String> {
             UserStore::open(&config.data_dir)?
                 .set_password_unexpired("admin", &creds.admin_password)?;
         }
-        let listener = bind_local(creds.ssh_port)?;
-        creds.ssh_port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let listeners = listeners(&mut config, &mut creds)?;
         write_credentials(&creds_path, &creds)?;
         println!(
-            "Development appliance in {} (credentials in {}); SSH on 127.0.0.1 port {}.",
+            "Development appliance in {} (credentials in {}); SSH on 127.0.0.1 port {}, NTLS on \
+             127.0.0.1 port {}.",
             dir.display(),
             creds_path.display(),
-            creds.ssh_port
+            creds.ssh_port,
+            creds.ntls_port
         );
-        return Ok((config, module, listener));
+        return Ok((config, module, listeners));
     }
     let Some(strings) = strings else {
         return Err(format!(
@@ -149,15 +175,16 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module, TcpListener), String> {
     setup.map_err(|e| format!("setting up the development appliance failed: {e}"))?;
     let admin_password = Zeroizing::new(format!("Dev-{}", random_text(20)?.as_str()));
     UserStore::open(&config.data_dir)?.set_password_unexpired("admin", &admin_password)?;
-    let listener = bind_local(0)?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let creds = DevCredentials {
+    let mut creds = DevCredentials {
         hsm_so_password: password.to_string(),
         domain: domain.to_string(),
         partition: DEV_PARTITION.into(),
         admin_password: admin_password.to_string(),
-        ssh_port: port,
+        ssh_port: 0,
+        ntls_port: 0,
     };
+    let listeners = listeners(&mut config, &mut creds)?;
+    let (port, ntls_port) = (creds.ssh_port, creds.ntls_port);
     write_credentials(&creds_path, &creds)?;
     println!(
         "\nDevelopment appliance ready in {dir}.\n\
@@ -167,6 +194,8 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module, TcpListener), String> {
          \x20 Partition:         {DEV_PARTITION}\n\
          \x20 Appliance user:    admin / {admin}\n\
          \x20 SSH:               ssh -p {port} admin@127.0.0.1\n\
+         \x20 NTLS:              127.0.0.1:{ntls_port} (its certificate: scp -P {port} \
+         admin@127.0.0.1:server.pem .)\n\
          \x20 Credentials file:  {creds}\n\n\
          Administer it with:  strongroomd console --dir {data}\n",
         dir = dir.display(),
@@ -176,5 +205,5 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module, TcpListener), String> {
         creds = creds_path.display(),
         data = config.data_dir.display(),
     );
-    Ok((config, module, listener))
+    Ok((config, module, listeners))
 }

@@ -2,10 +2,12 @@
 //!
 //! This crate owns everything outside the cryptographic boundary: the configuration, the
 //! appliance shell (grammar, commands, confirmations, result lines), the appliance users, the
-//! SSH service with SFTP into the users' file areas, the appliance log, the local console and
-//! the process lifecycle. It never handles key material itself; every security decision about
-//! keys is the module's. It does not change its host: network and clock commands record the
-//! appliance's configuration only.
+//! SSH service with SFTP into the users' file areas, the NTLS listener with its client
+//! registrations, the appliance log, the local console and the process lifecycle. It never
+//! handles the module's key material; every security decision about partition keys is the
+//! module's (its own keys are the SSH host key and the NTLS TLS key). It does not change its
+//! host: network and clock commands record the appliance's configuration only. It does not yet
+//! dispatch NTLS requests to the module: every request is answered "not supported".
 
 #![forbid(unsafe_code)]
 
@@ -15,16 +17,20 @@ mod console;
 mod daemon;
 mod dev;
 mod files;
+mod ntls;
 mod settings;
 mod shell;
 mod ssh;
 mod users;
 
 pub use crate::config::{
-    Config, DEFAULT_SSH_LISTEN, FileLimits, KEK_PASSPHRASE_ENV, Listen, Log, Ssh,
+    Config, DEFAULT_NTLS_LISTEN, DEFAULT_SSH_LISTEN, FileLimits, KEK_PASSPHRASE_ENV, Listen, Log,
+    Ntls, Ssh,
 };
 pub use crate::console::{LocalTerminal, attach, socket_path};
-pub use crate::daemon::{announce_new_module, open_module, recover, run, run_with_listener};
+pub use crate::daemon::{
+    Listeners, announce_new_module, open_module, recover, run, run_with_listeners,
+};
 pub use crate::dev::{
     DEV_LABEL, DEV_PARTITION, DevCredentials, credentials_path, prepare as dev_prepare,
 };

@@ -58,8 +58,11 @@ enum Command {
 fn init_logging(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colours only on a terminal: a log file or the journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -101,8 +104,8 @@ fn main() -> ExitCode {
         }
         Command::Dev { dir } => {
             init_logging("info", false);
-            strongroomd::dev_prepare(&dir).and_then(|(config, module, ssh)| {
-                strongroomd::run_with_listener(config, module, Some(ssh))
+            strongroomd::dev_prepare(&dir).and_then(|(config, module, listeners)| {
+                strongroomd::run_with_listeners(config, module, listeners)
             })
         }
     };

@@ -1,5 +1,6 @@
 //! The appliance's recorded configuration: host name, domain, name servers, interfaces, time
-//! zone, NTP servers and requested clock settings (catalog SH-NET-*, SH-SYS-02/03).
+//! zone, NTP servers, requested clock settings (catalog SH-NET-*, SH-SYS-02/03) and the NTLS
+//! binding (SH-NTLS-01).
 //!
 //! Strongroom runs on a host it does not own: these commands record and show the appliance's
 //! configuration in `DATA_DIR/appliance/settings.toml` and never change the host's network or
@@ -54,6 +55,12 @@ pub(crate) struct Settings {
     #[serde(default)]
     pub(crate) ntp_servers: Vec<String>,
     pub(crate) clock: Option<ClockRequest>,
+    /// `ntls bind`: the network device named (`eth0`, `none`, ...).
+    #[serde(default)]
+    pub(crate) ntls_device: Option<String>,
+    /// `ntls bind`: the address NTLS listens on, overriding the configured host.
+    #[serde(default)]
+    pub(crate) ntls_bind: Option<String>,
 }
 
 fn path(data_dir: &Path) -> PathBuf {

@@ -58,6 +58,25 @@ fn dev_appliance_serves_the_console_stops_on_sigterm_and_restarts_with_its_state
     }
     assert_eq!(creds.partition, strongroomd::DEV_PARTITION);
     assert!(creds.ssh_port > 0, "{text}");
+    assert!(
+        creds.ntls_port > 0 && creds.ntls_port != creds.ssh_port,
+        "{text}"
+    );
+    let out = daemon.wait_for(
+        "NTLS service listening on 127.0.0.1:",
+        Duration::from_secs(5),
+    );
+    assert!(
+        out.contains(&format!(
+            "NTLS service listening on 127.0.0.1:{}",
+            creds.ntls_port
+        )),
+        "{out}"
+    );
+    // The development appliance's certificate names 127.0.0.1 and waits in admin's area.
+    let server_pem = data.join("users").join("admin").join("server.pem");
+    let pem = std::fs::read_to_string(&server_pem).expect("server.pem");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
     let out = daemon.wait_for(
         "SSH service listening on 127.0.0.1:",
         Duration::from_secs(5),
@@ -157,6 +176,15 @@ fn dev_appliance_serves_the_console_stops_on_sigterm_and_restarts_with_its_state
         ),
         "credentials are reused"
     );
+    // The NTLS certificate is kept (clients pinned it), and the port when it is free.
+    assert_eq!(
+        std::fs::read_to_string(&server_pem).expect("server.pem"),
+        pem
+    );
+    assert_eq!(
+        again.ntls_port, creds.ntls_port,
+        "the previous NTLS port is reused"
+    );
     let out = console_ok(&data, &format!("hsm login\n{pw}\npartition list\nexit\n"));
     assert!(out.contains("'hsm login' successful."), "{out}");
     assert_eq!(listed(&out), ["dev", "keep1"]);
@@ -214,7 +242,8 @@ fn run_with_a_config_prints_the_stm_strings_once_and_the_console_recovers() {
         &config,
         format!(
             "data_dir = {:?}\ntotal_storage = 2097152\nlicensed_partitions = 5\nhostname = \"hsm1\"\n\
-             [listen]\nssh = \"off\"\n[log]\nformat = \"json\"\nlevel = \"info\"\n",
+             [listen]\nssh = \"off\"\nntls = \"127.0.0.1:0\"\n\
+             [log]\nformat = \"json\"\nlevel = \"info\"\n",
             data.display().to_string()
         ),
     )
@@ -328,6 +357,14 @@ fn bad_configurations_are_refused_with_a_clear_message() {
         ),
         (format!("{base}[log]\nformat = \"xml\"\n"), "log.format"),
         (format!("{base}[listen]\nntsl = \"0.0.0.0:1792\"\n"), "ntsl"),
+        (
+            format!("{base}[listen]\nntls = \"127.0.0.1:port\"\n"),
+            "listen.ntls",
+        ),
+        (
+            format!("{base}[ntls]\nmax_connections = 0\n"),
+            "the [ntls] limits must be at least 1",
+        ),
         ("total_storage = 2097152\n".to_owned(), "data_dir"),
         (
             format!("{base}licensed_partitions = \"many\"\n"),
@@ -423,7 +460,7 @@ fn console_without_a_daemon_reports_the_configured_capabilities() {
         &config,
         format!(
             "data_dir = {:?}\ntotal_storage = 2097152\nlicensed_partitions = 5\n\
-             [listen]\nssh = \"127.0.0.1:0\"\n",
+             [listen]\nssh = \"127.0.0.1:0\"\nntls = \"off\"\n",
             data.display().to_string()
         ),
     )

@@ -373,7 +373,7 @@ fn certificate_exchange_templates_and_archives_travel_by_scp_and_sftp() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(std::fs::read(&back).expect("downloaded"), cert);
-    // The NTLS steps answer plainly that they are not in this version.
+    // Registration reads the uploaded file: these bytes are no certificate.
     let out = app.exec(
         "admin",
         &key,
@@ -381,7 +381,7 @@ fn certificate_exchange_templates_and_archives_travel_by_scp_and_sftp() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out).contains("not available in this version"),
+        text(&out).contains("'192.168.5.174.pem' holds no PEM certificate"),
         "{}",
         text(&out)
     );
@@ -722,7 +722,7 @@ fn appliance_settings_are_recorded_and_say_the_host_is_unchanged() {
     let out = app.exec("admin", &key, "service restart ntls");
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out).contains("not available in this version"),
+        text(&out).contains("NTLS is off in the configuration"),
         "{}",
         text(&out)
     );

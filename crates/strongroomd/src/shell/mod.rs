@@ -73,6 +73,8 @@ pub struct Appliance {
     pub hostname: Option<String>,
     /// Size bounds of the users' file areas.
     pub files: FileLimits,
+    /// The NTLS service: client registrations, the listener and its connections.
+    pub(crate) ntls: Arc<crate::ntls::NtlsService>,
 }
 
 impl Appliance {
@@ -80,6 +82,7 @@ impl Appliance {
     pub fn new(module: Module, data_dir: PathBuf, hostname: Option<String>) -> Self {
         Self {
             module: Arc::new(Mutex::new(module)),
+            ntls: Arc::new(crate::ntls::NtlsService::new(&data_dir)),
             data_dir,
             hostname,
             files: FileLimits::default(),
@@ -310,6 +313,16 @@ impl Session {
 
     pub(crate) fn data_dir(&self) -> &std::path::Path {
         &self.appliance.data_dir
+    }
+
+    /// The NTLS service.
+    pub(crate) fn ntls(&self) -> &Arc<crate::ntls::NtlsService> {
+        &self.appliance.ntls
+    }
+
+    /// The appliance's shared state.
+    pub(crate) fn appliance(&self) -> &Appliance {
+        &self.appliance
     }
 }
 

@@ -38,6 +38,8 @@ pub(crate) struct SshAppliance {
     pub(crate) data: PathBuf,
     pub(crate) daemon: Proc,
     pub(crate) port: u16,
+    /// The NTLS port, when NTLS was started ([`SshAppliance::start_with_ntls`]).
+    pub(crate) ntls_port: Option<u16>,
     known_hosts: PathBuf,
     askpass: PathBuf,
 }
@@ -54,8 +56,17 @@ impl SshAppliance {
         Self::start_listening(extra, "127.0.0.1:0")
     }
 
-    /// Like [`SshAppliance::start_with`], with SSH listening on `listen`.
+    /// Like [`SshAppliance::start`], with NTLS listening on a free loopback port too.
+    pub(crate) fn start_with_ntls() -> Self {
+        Self::start_services("", "127.0.0.1:0", "127.0.0.1:0")
+    }
+
+    /// Like [`SshAppliance::start_with`], with SSH listening on `listen` (NTLS off).
     pub(crate) fn start_listening(extra: &str, listen: &str) -> Self {
+        Self::start_services(extra, listen, "off")
+    }
+
+    fn start_services(extra: &str, listen: &str, ntls: &str) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("data");
         let config = tmp.path().join("strongroom.toml");
@@ -63,7 +74,7 @@ impl SshAppliance {
             &config,
             format!(
                 "data_dir = {:?}\ntotal_storage = 4194304\nlicensed_partitions = 4\n{extra}\n\
-                 [listen]\nssh = \"{listen}\"\n\
+                 [listen]\nssh = \"{listen}\"\nntls = \"{ntls}\"\n\
                  [ssh]\nauth_rejection_ms = 50\nmax_login_delay_secs = 1\nidle_timeout_secs = 300\n\
                  [files]\nmax_file_bytes = 262144\nmax_user_bytes = 524288\n",
                 data.display().to_string()
@@ -82,6 +93,10 @@ impl SshAppliance {
             .and_then(|p| p.split_whitespace().next())
             .and_then(|p| p.parse().ok())
             .expect("port");
+        let ntls_port = (ntls != "off").then(|| {
+            let out = daemon.wait_for("NTLS service listening on", Duration::from_secs(30));
+            super::ntls::listening_port(&out)
+        });
         let rus = value_after(&out, "Random User String").expect("random user string");
         console_ok(
             &data,
@@ -104,6 +119,7 @@ impl SshAppliance {
             data,
             daemon,
             port,
+            ntls_port,
             askpass,
         }
     }

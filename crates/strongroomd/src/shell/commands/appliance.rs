@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use super::super::engine::{ADMIN, ADMIN_OPERATOR, ANYONE, Args, Node, Opt, READERS};
 use super::super::{CmdError, CmdResult, Session, Terminal, render};
 use super::{
-    FORCE, Handler, accounts, cmd, cmd_pos, confirm, group, later, opt, required, shell_err,
+    FORCE, Handler, accounts, cmd, cmd_pos, confirm, group, later, ntls, opt, required, shell_err,
     successful,
 };
 use crate::settings::{ClockRequest, Interface, Settings};
@@ -27,7 +27,7 @@ pub(super) static SYSCONF: &[Node<Handler>] = &[
         ADMIN,
         "ip|hostname",
         &[FORCE],
-        later::issue_4,
+        ntls::regen_cert,
     ),
     group(
         "timezone",
@@ -158,7 +158,7 @@ pub(super) static SYSCONF: &[Node<Handler>] = &[
                 "Show the NTLS certificate fingerprint",
                 READERS,
                 &[],
-                later::issue_4,
+                ntls::fingerprint_ntls,
             ),
         ],
     ),
@@ -332,7 +332,7 @@ pub(super) static SERVICE: &[Node<Handler>] = &[
         "Restart a service",
         ADMIN_OPERATOR,
         "service",
-        &[],
+        &[FORCE],
         service_control,
     ),
     cmd_pos(
@@ -350,7 +350,7 @@ pub(super) static SERVICE: &[Node<Handler>] = &[
         "Stop a service",
         ADMIN_OPERATOR,
         "service",
-        &[],
+        &[FORCE],
         service_control,
     ),
 ];
@@ -640,6 +640,10 @@ fn config_factory_reset(s: &mut Session, term: &mut dyn Terminal, args: &Args) -
                     st.timezone = None;
                     st.clock = None;
                 }
+                "ntls" => {
+                    st.ntls_device = None;
+                    st.ntls_bind = None;
+                }
                 _ => {}
             }
         }
@@ -649,9 +653,9 @@ fn config_factory_reset(s: &mut Session, term: &mut dyn Terminal, args: &Args) -
     for svc in &chosen {
         let result = match *svc {
             "network" | "ntp" | "time" => "succeeded",
+            "ntls" => "succeeded (the binding; NTLS uses it from its next restart)",
             "syslog" => "succeeded (no remote syslog servers are configured)",
             "ssh" => "nothing to reset (its settings come from the configuration file)",
-            "ntls" => "nothing to reset (not available in this version)",
             _ => "nothing to reset (not provided by Strongroom)",
         };
         let _ = writeln!(out, "{svc} : {result}");
@@ -951,7 +955,7 @@ fn service_state(s: &Session, name: &str) -> String {
             None => "not running".to_owned(),
         },
         "syslog" => "running (the appliance log)".to_owned(),
-        "ntls" => "not available in this version".to_owned(),
+        "ntls" => ntls::service_state(s),
         "network" | "ntp" => "managed by the host, not by Strongroom".to_owned(),
         _ => "not provided by Strongroom".to_owned(),
     }
@@ -980,7 +984,7 @@ fn service_list(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult
 fn service_control(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
     let name = service_name(args)?;
     if name == "ntls" {
-        return later::issue_4(s, term, args);
+        return ntls::service_control(s, term, args);
     }
     let why = match name.as_str() {
         "ssh" | "syslog" => {

@@ -293,13 +293,13 @@ pub(super) static HSM: &[Node<Handler>] = &[
                 "Write the samples to a file in your file area",
             ),
         ],
-        super::later::issue_3,
+        super::metrics::information,
     ),
     group(
         "qos",
         "q",
         "> Partition utilization metrics",
-        super::later::QOS,
+        super::metrics::QOS,
     ),
 ];
 

@@ -1,10 +1,9 @@
-//! Commands whose subsystem is not in this version: the NTLS link and its clients (`client`,
-//! `ntls`, `sysconf regenCert`), the audit log (`audit`, `syslog remotehost`) and the HSM's
-//! performance and utilization metrics (`hsm information`, `hsm qos`). They exist with the
-//! reference's options and show in `help`, so that scripts and people find them, and each
-//! answers with a shell error that says so; none pretends to succeed.
+//! Commands whose subsystem is not in this version: the audit log (`audit`, `syslog
+//! remotehost`). They exist with the reference's options and show in `help`, so that scripts
+//! and people find them, and each answers with a shell error that says so; none pretends to
+//! succeed.
 
-use super::super::engine::{ADMIN, ADMIN_OPERATOR, AUDIT, Access, Args, Node, Opt, READERS};
+use super::super::engine::{ADMIN, AUDIT, Access, Args, Node, Opt};
 use super::super::{CmdResult, Session, Terminal};
 use super::{FORCE, Handler, PASSWORD, cmd, cmd_pos, group, opt, shell_err};
 
@@ -15,129 +14,10 @@ fn unavailable(args: &Args, what: &str) -> CmdResult {
     )))
 }
 
-/// NTLS, client registration and the server certificate.
-pub(super) fn issue_4(_: &mut Session, _: &mut dyn Terminal, args: &Args) -> CmdResult {
-    unavailable(
-        args,
-        "the network trust link (NTLS) with its clients and certificates",
-    )
-}
-
 /// The module's audit log, its remote forwarding, and remote syslog.
 pub(super) fn issue_5(_: &mut Session, _: &mut dyn Terminal, args: &Args) -> CmdResult {
     unavailable(args, "audit logging (and remote log forwarding)")
 }
-
-/// The performance monitor and partition utilization metrics.
-pub(super) fn issue_3(_: &mut Session, _: &mut dyn Terminal, args: &Args) -> CmdResult {
-    unavailable(args, "the HSM's performance and utilization metrics")
-}
-
-const CLIENT_OPT: Opt = opt("client", "c", Some("name"), "Client name");
-const PARTITION_OPT: Opt = opt("partition", "p", Some("name"), "Partition name");
-
-pub(super) static CLIENT: &[Node<Handler>] = &[
-    cmd(
-        "register",
-        "reg",
-        "Register a client with the certificate uploaded to your file area",
-        ADMIN_OPERATOR,
-        &[
-            CLIENT_OPT,
-            opt("hostname", "h", Some("fqdn"), "The client's host name"),
-            opt("ip", "i", Some("address"), "The client's IP address"),
-        ],
-        issue_4,
-    ),
-    cmd(
-        "list",
-        "l",
-        "List the registered clients",
-        READERS,
-        &[],
-        issue_4,
-    ),
-    cmd(
-        "show",
-        "sh",
-        "Show a client and its partitions",
-        READERS,
-        &[CLIENT_OPT],
-        issue_4,
-    ),
-    cmd(
-        "assignPartition",
-        "a",
-        "Let a client see a partition",
-        ADMIN_OPERATOR,
-        &[CLIENT_OPT, PARTITION_OPT],
-        issue_4,
-    ),
-    cmd(
-        "revokePartition",
-        "rev",
-        "Withdraw a partition from a client",
-        ADMIN_OPERATOR,
-        &[CLIENT_OPT, PARTITION_OPT],
-        issue_4,
-    ),
-    cmd(
-        "delete",
-        "d",
-        "Delete a client registration",
-        ADMIN_OPERATOR,
-        &[CLIENT_OPT, FORCE],
-        issue_4,
-    ),
-];
-
-pub(super) static NTLS: &[Node<Handler>] = &[
-    cmd_pos(
-        "bind",
-        "b",
-        "Bind NTLS to a network device (or 'none') and address",
-        ADMIN,
-        "device",
-        &[
-            opt("bind", "b", Some("ip|hostname"), "The address to listen on"),
-            FORCE,
-        ],
-        issue_4,
-    ),
-    cmd("show", "s", "Show the NTLS binding", READERS, &[], issue_4),
-];
-
-pub(super) static QOS: &[Node<Handler>] = &[group(
-    "metrics",
-    "m",
-    "> Utilization counters",
-    &[
-        cmd(
-            "show",
-            "s",
-            "Show the utilization counters",
-            READERS,
-            &[opt(
-                "export",
-                "e",
-                Some("file"),
-                "Also write them to a file",
-            )],
-            issue_3,
-        ),
-        cmd(
-            "reset",
-            "r",
-            "Reset the utilization counters",
-            ADMIN,
-            &[
-                opt("export", "e", Some("file"), "Write them to a file first"),
-                opt("display", "d", None, "Show them first"),
-            ],
-            issue_3,
-        ),
-    ],
-)];
 
 const HOST_OPT: Opt = opt("host", "h", Some("ip|hostname"), "The remote server");
 const PORT_OPT: Opt = opt("port", "po", Some("port"), "The remote port");

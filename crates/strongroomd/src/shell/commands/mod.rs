@@ -5,6 +5,8 @@ mod accounts;
 mod appliance;
 mod hsm;
 mod later;
+mod metrics;
+mod ntls;
 mod partition;
 
 use strongroom_module::Secret;
@@ -114,13 +116,8 @@ pub(crate) static ROOT: &[Node<Handler>] = &[
         "> Application partitions",
         partition::PARTITION,
     ),
-    group("client", "c", "> NTLS client registration", later::CLIENT),
-    group(
-        "ntls",
-        "nt",
-        "> The network trust link service",
-        later::NTLS,
-    ),
+    group("client", "c", "> NTLS client registration", ntls::CLIENT),
+    group("ntls", "nt", "> The network trust link service", ntls::NTLS),
     group("audit", "a", "> Audit logging", later::AUDIT_GROUP),
     group("my", "m", "> Your own account and files", accounts::MY),
     group("network", "n", "> Network settings", appliance::NETWORK),
@@ -158,6 +155,23 @@ fn required<'a>(args: &'a Args, name: &str) -> Result<&'a str, CmdError> {
 
 /// Asks for confirmation (SH-G-10, SH-G-11). `false` means nothing may change.
 fn confirm(term: &mut dyn Terminal, args: &Args, warning: &str, question: &str) -> bool {
+    confirm_or(
+        term,
+        args,
+        warning,
+        question,
+        "Command aborted: nothing was changed.",
+    )
+}
+
+/// Like [`confirm`], printing `aborted` when the answer is not `proceed`.
+fn confirm_or(
+    term: &mut dyn Terminal,
+    args: &Args,
+    warning: &str,
+    question: &str,
+    aborted: &str,
+) -> bool {
     if !warning.is_empty() {
         term.write(&format!("\n{warning}\n\n"));
     }
@@ -172,11 +186,11 @@ fn confirm(term: &mut dyn Terminal, args: &Args, warning: &str, question: &str) 
             true
         }
         None => {
-            term.write("\nCommand aborted: nothing was changed.\n");
+            term.write(&format!("\n{aborted}\n"));
             false
         }
         _ => {
-            term.write("Command aborted: nothing was changed.\n");
+            term.write(&format!("{aborted}\n"));
             false
         }
     }

@@ -186,6 +186,7 @@ fn partition_resize(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cm
 fn partition_list(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
     let list = s.module().partition_list()?;
     term.write(&render::partition_list(&list));
+    term.write(&super::ntls::assignments(s, &list));
     Ok(())
 }
 
@@ -209,8 +210,8 @@ fn partition_changepolicy(s: &mut Session, _: &mut dyn Terminal, args: &Args) ->
     s.module().partition_show(name)?;
     Err(shell_err(
         "partition policies are changed by the Partition SO through the client (the client \
-         manager and NTLS are not available in this version); the appliance shell shows them \
-         with 'partition showPolicies'",
+         manager's partition commands are not available in this version); the appliance shell \
+         shows them with 'partition showPolicies'",
     ))
 }
 

@@ -1,0 +1,312 @@
+//! One NTLS connection: handshake (bounded in time), identification of the registered client,
+//! the hello, then requests.
+//!
+//! The reader decodes frames and spawns a task per request, at most `max_in_flight` at once
+//! (beyond that it stops reading: the client's own sends then wait); answers go through one
+//! writer task in the order they complete, so a slow request never holds up a fast one. A
+//! frame the decoder refuses (oversize, malformed), a bad hello or a second hello closes this
+//! connection only and is logged with the peer and the client name. The connection also ends
+//! when idle (no bytes and no request in flight for the idle timeout), when its client is
+//! deleted, and when NTLS stops.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use strongroom_proto::{FrameDecoder, OP_HELLO};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tokio_util::sync::CancellationToken;
+
+use super::wire::{self, Peer, RequestContext};
+use super::{DoneGuard, Limits, NtlsService};
+
+/// How long a closing connection may take to flush its last answers and close the TLS session.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why a connection ended.
+enum End {
+    /// The peer closed it.
+    Eof,
+    /// NTLS stopped, or the client was deleted.
+    Closed,
+    /// No traffic for the idle timeout.
+    Idle,
+    /// A socket or TLS error.
+    Io(std::io::Error),
+    /// The peer took no answers for the idle timeout (or the socket failed while writing).
+    Stalled,
+    /// The peer sent something that is not the protocol.
+    Malformed(String),
+    /// The hello found no common version (answered, then closed).
+    NoCommonVersion,
+}
+
+/// An accepted TCP connection and what it holds while it lives.
+pub(super) struct Accepted {
+    pub(super) stream: TcpStream,
+    pub(super) peer: SocketAddr,
+    /// Its place among `max_connections`.
+    pub(super) permit: OwnedSemaphorePermit,
+    /// Tells the stopping listener when the connection is gone.
+    pub(super) done: DoneGuard,
+}
+
+/// Removes a connection from the service's list when it ends, however it ends.
+struct TrackGuard<'a> {
+    svc: &'a NtlsService,
+    id: u64,
+}
+
+impl Drop for TrackGuard<'_> {
+    fn drop(&mut self) {
+        self.svc.untrack(self.id);
+    }
+}
+
+/// Serves one accepted TCP connection until it ends.
+pub(super) async fn serve(
+    svc: Arc<NtlsService>,
+    acceptor: TlsAcceptor,
+    token: CancellationToken,
+    limits: Limits,
+    accepted: Accepted,
+) {
+    let Accepted {
+        stream,
+        peer,
+        permit: _permit,
+        done: _done,
+    } = accepted;
+    let handshake = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream));
+    let tls = tokio::select! {
+        _ = token.cancelled() => return,
+        result = handshake => match result {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "NTLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout_secs = limits.handshake_timeout.as_secs(),
+                    "NTLS handshake timed out"
+                );
+                return;
+            }
+        },
+    };
+    let cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|c| c.as_ref().to_vec())
+        .unwrap_or_default();
+    let Some(client) = svc.registry.identify(&cert) else {
+        // Deleted between the certificate check and now.
+        tracing::warn!("NTLS connection closed: its client is no longer registered");
+        return;
+    };
+    tracing::Span::current().record("client", &*client);
+    let _tracked = TrackGuard {
+        svc: &svc,
+        id: svc.track(client.clone(), peer, token.clone()),
+    };
+    // `client delete` publishes the registrations, then closes the tracked connections: a
+    // connection tracked too late for that sees the deletion here.
+    if svc.registry.identify(&cert).as_deref() != Some(&*client) {
+        tracing::warn!("NTLS connection closed: its client is no longer registered");
+        return;
+    }
+    tracing::info!("NTLS client connected");
+    let ctx = RequestContext {
+        peer: Peer {
+            client: client.clone(),
+            addr: peer,
+            version: 0,
+        },
+        registry: svc.registry.clone(),
+    };
+    let end = run(tls, ctx, &token, limits).await;
+    match end {
+        End::Eof => tracing::info!("NTLS client disconnected"),
+        End::Closed => tracing::info!("NTLS connection closed by the appliance"),
+        End::Idle => tracing::info!(
+            idle_secs = limits.idle_timeout.as_secs(),
+            "NTLS connection closed: idle"
+        ),
+        End::Io(err) if err.kind() == std::io::ErrorKind::InvalidData => {
+            // Not TLS, or a TLS record that does not verify: the peer misbehaves.
+            tracing::warn!(%err, "NTLS connection closed: invalid TLS data");
+        }
+        End::Io(err) => tracing::info!(%err, "NTLS connection lost"),
+        End::Stalled => tracing::warn!(
+            timeout_secs = limits.idle_timeout.as_secs(),
+            "NTLS connection closed: the client takes no answers"
+        ),
+        End::NoCommonVersion => {
+            tracing::warn!("NTLS connection closed: no protocol version in common");
+        }
+        End::Malformed(what) => {
+            let count = svc.malformed.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(
+                %peer,
+                client = &*client,
+                error = %what,
+                malformed_total = count,
+                "malformed NTLS frame: connection closed"
+            );
+        }
+    }
+}
+
+/// The reading side of a connection after the handshake.
+struct Reader {
+    decoder: FrameDecoder,
+    hello_done: bool,
+    ctx: RequestContext,
+    tx: mpsc::Sender<Vec<u8>>,
+    in_flight: Arc<Semaphore>,
+    requests: JoinSet<()>,
+    limits: Limits,
+}
+
+/// Reads frames and answers them until the connection ends.
+async fn run(
+    tls: TlsStream<TcpStream>,
+    ctx: RequestContext,
+    token: &CancellationToken,
+    limits: Limits,
+) -> End {
+    let (mut socket, writer) = tokio::io::split(tls);
+    let slots = limits.max_in_flight.max(1);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(slots);
+    // Cancelled with the connection, or by the writer when the peer stops taking answers.
+    let stalled = token.child_token();
+    let mut write_task = tokio::spawn(write_loop(writer, rx, stalled.clone(), limits.idle_timeout));
+    let mut r = Reader {
+        decoder: FrameDecoder::new(limits.max_payload),
+        hello_done: false,
+        ctx,
+        tx,
+        in_flight: Arc::new(Semaphore::new(slots)),
+        requests: JoinSet::new(),
+        limits,
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    let end = loop {
+        let idle = r.requests.is_empty();
+        tokio::select! {
+            _ = stalled.cancelled() => {
+                break if token.is_cancelled() { End::Closed } else { End::Stalled };
+            }
+            _ = tokio::time::sleep(limits.idle_timeout), if idle => break End::Idle,
+            Some(_) = r.requests.join_next(), if !idle => continue,
+            read = socket.read(&mut buf) => match read {
+                Ok(0) => break End::Eof,
+                Ok(n) => r.decoder.push(&buf[..n]),
+                Err(err) => break End::Io(err),
+            },
+        }
+        if let Err(end) = r.take_frames(&stalled).await {
+            break match end {
+                End::Closed if !token.is_cancelled() => End::Stalled,
+                other => other,
+            };
+        }
+    };
+    // In-flight requests can no longer be answered once the connection closes; the answers
+    // already queued still go out, within the grace period.
+    r.requests.shutdown().await;
+    drop(r);
+    if tokio::time::timeout(CLOSE_GRACE, &mut write_task)
+        .await
+        .is_err()
+    {
+        write_task.abort();
+    }
+    end
+}
+
+impl Reader {
+    /// Handles every whole frame the decoder holds.
+    async fn take_frames(&mut self, token: &CancellationToken) -> Result<(), End> {
+        let max_payload = self.limits.max_payload;
+        loop {
+            let frame = match self.decoder.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Ok(()),
+                Err(err) => return Err(End::Malformed(err.to_string())),
+            };
+            if !self.hello_done {
+                let Some((hello, agreed)) = wire::hello_answer(&frame) else {
+                    return Err(End::Malformed(format!(
+                        "the first frame is not a valid hello (opcode {}, {} bytes)",
+                        frame.opcode,
+                        frame.payload.len()
+                    )));
+                };
+                let answer = wire::encode(frame.request_id, OP_HELLO, &hello.encode(), max_payload);
+                if self.tx.send(answer).await.is_err() {
+                    return Err(End::Closed);
+                }
+                if !agreed {
+                    return Err(End::NoCommonVersion);
+                }
+                self.ctx.peer.version = hello.max;
+                self.hello_done = true;
+                tracing::debug!(version = hello.max, "NTLS hello done");
+                continue;
+            }
+            if frame.opcode == OP_HELLO {
+                return Err(End::Malformed("a second hello".into()));
+            }
+            // At the in-flight limit, wait for a slot (and read nothing meanwhile).
+            let permit = tokio::select! {
+                _ = token.cancelled() => return Err(End::Closed),
+                permit = self.in_flight.clone().acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => return Err(End::Closed),
+                },
+            };
+            let ctx = self.ctx.clone();
+            let tx = self.tx.clone();
+            self.requests.spawn(async move {
+                let answer = wire::dispatch(&ctx, frame, max_payload).await;
+                let _ = tx.send(answer).await;
+                drop(permit);
+            });
+        }
+    }
+}
+
+/// Writes answers as they come; ends (closing the TLS session) when every sender is gone. A
+/// write that does not complete within `timeout` (the peer takes no answers) or fails cancels
+/// `stalled`, which ends the connection.
+async fn write_loop(
+    mut writer: WriteHalf<TlsStream<TcpStream>>,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    stalled: CancellationToken,
+    timeout: std::time::Duration,
+) {
+    while let Some(first) = rx.recv().await {
+        let batch = async {
+            writer.write_all(&first).await?;
+            // Batch whatever else is ready before flushing.
+            while let Ok(more) = rx.try_recv() {
+                writer.write_all(&more).await?;
+            }
+            writer.flush().await
+        };
+        if !matches!(tokio::time::timeout(timeout, batch).await, Ok(Ok(()))) {
+            stalled.cancel();
+            return;
+        }
+    }
+    let _ = writer.shutdown().await;
+}
