@@ -40,15 +40,17 @@
 //!
 //! # What this crate does not do
 //!
-//! It defines no wire messages or framing yet, performs no I/O, and does not decide which code a
-//! failure gets: the module maps its own errors to a [`RetCode`]. It does not assign values to
-//! codes the guide does not list.
+//! It performs no I/O, and does not decide which code a failure gets: the module maps its own
+//! errors to a [`RetCode`]. It does not assign values to codes the guide does not list. The
+//! [`messages`] carry templates and mechanism parameters as opaque bytes: the module encodes
+//! and checks them.
 
 #![forbid(unsafe_code)]
 
 mod ck_rv;
 mod frame;
 mod library_code;
+pub mod messages;
 mod return_code;
 mod tables;
 

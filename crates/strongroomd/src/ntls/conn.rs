@@ -131,6 +131,9 @@ pub(super) async fn serve(
             version: 0,
         },
         registry: svc.registry.clone(),
+        // One module access per connection: its sessions and logins end with the connection,
+        // when the last request holding the guard is done.
+        access: Arc::new(wire::ModuleAccess::open(svc.module.clone())),
     };
     let end = run(tls, ctx, &token, limits).await;
     match end {

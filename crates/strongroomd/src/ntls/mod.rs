@@ -171,6 +171,8 @@ struct Tracked {
 pub(crate) struct NtlsService {
     data_dir: PathBuf,
     pub(crate) registry: Arc<Registry>,
+    /// The module the requests run against (the appliance's).
+    pub(crate) module: Arc<Mutex<strongroom_module::Module>>,
     inner: Mutex<Inner>,
     connections: Mutex<HashMap<u64, Tracked>>,
     next_id: AtomicU64,
@@ -186,12 +188,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl NtlsService {
-    /// The service of the appliance in `data_dir`, not attached to a runtime.
-    pub(crate) fn new(data_dir: &Path) -> Self {
+    /// The service of the appliance in `data_dir` over `module`, not attached to a runtime.
+    pub(crate) fn new(data_dir: &Path, module: Arc<Mutex<strongroom_module::Module>>) -> Self {
         let limits = Limits::default();
         Self {
             data_dir: data_dir.to_path_buf(),
             registry: Arc::new(Registry::open(data_dir)),
+            module,
             inner: Mutex::new(Inner {
                 listen: ListenSpec::default(),
                 limits,

@@ -223,12 +223,16 @@ fn error_answers_carry_the_return_code() {
     dec.push(&bytes);
     let f = dec.next_frame().expect("frame").expect("whole");
     assert_eq!((f.request_id, f.opcode), (77, wire::OP_ERROR));
-    assert_eq!(f.payload, 0x0054_0000u32.to_le_bytes());
+    let e: strongroom_proto::messages::ErrorResponse =
+        strongroom_proto::messages::decode(&f.payload).expect("error response");
+    assert_eq!((e.code, e.needed), (0x0054_0000, None));
     // An answer too large for the frame maximum becomes an error answer.
     let bytes = wire::encode(5, 9, &[0u8; 100], 10);
     let mut dec = strongroom_proto::FrameDecoder::new(1024);
     dec.push(&bytes);
     let f = dec.next_frame().expect("frame").expect("whole");
     assert_eq!((f.request_id, f.opcode), (5, wire::OP_ERROR));
-    assert_eq!(f.payload, 0x0030_0000u32.to_le_bytes());
+    let e: strongroom_proto::messages::ErrorResponse =
+        strongroom_proto::messages::decode(&f.payload).expect("error response");
+    assert_eq!((e.code, e.needed), (0x0030_0000, None));
 }

@@ -1,25 +1,70 @@
 //! The answers the appliance sends, and the request dispatcher.
 //!
-//! The request messages are not defined yet: after the hello, every request is answered with
-//! an *error* frame carrying the module return code `SR_RET_FUNCTION_NOT_SUPPORTED`, and the
-//! connection stays open. The minimal response encoding, until the request messages exist:
+//! After the hello, each request frame carries one of the PKCS#11 messages of
+//! `strongroom_proto::messages`. It runs against the module under the connection's own module
+//! access (so its sessions and logins end with the connection), on the blocking thread pool.
+//! The answer has the request's opcode and the call's response, or opcode [`OP_ERROR`] and an
+//! `ErrorResponse` carrying the module return code. An unknown opcode or an undecodable
+//! payload is answered with an error; the connection stays open.
 //!
-//! ```text
-//!  opcode 1 (error), same request id
-//!  +------------------------+
-//!  | SR_RET code, u32 LE    |
-//!  +------------------------+
-//! ```
+//! Every request names its partition, directly or through its session; a partition not
+//! assigned to the peer's client (read from the registry at each request) is answered with
+//! `SR_RET_CONTAINER_HANDLE_INVALID`, whether or not it exists.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
+use strongroom_module::{
+    AccessId, Error as ModuleError, Mechanism, Module, ObjectHandle, Output, PartitionRole, Secret,
+    SessionHandle, Template,
+};
+use strongroom_proto::messages::{self as m, Message};
 use strongroom_proto::{Frame, Hello, OP_HELLO, PROTOCOL_VERSIONS, RetCode, encode_frame, ret};
 
 use super::registry::Registry;
 
-/// Opcode of an error answer: the payload is the 4-byte little-endian module return code.
-pub(crate) const OP_ERROR: u16 = 1;
+/// Opcode of an error answer: the payload is an `ErrorResponse`.
+pub(crate) const OP_ERROR: u16 = m::OP_ERROR;
+
+/// The module access of one connection, closed (ending its sessions and logins) when the
+/// last holder drops it.
+pub(crate) struct ModuleAccess {
+    module: Arc<Mutex<Module>>,
+    id: AccessId,
+}
+
+impl ModuleAccess {
+    /// Registers a new access with the module.
+    pub(crate) fn open(module: Arc<Mutex<Module>>) -> Self {
+        let id = module
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .open_access();
+        Self { module, id }
+    }
+
+    fn module(&self) -> std::sync::MutexGuard<'_, Module> {
+        // A panic under the lock cannot leave a half-applied module change behind.
+        self.module.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl std::fmt::Debug for ModuleAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleAccess")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl Drop for ModuleAccess {
+    fn drop(&mut self) {
+        let id = self.id;
+        self.module().close_access(id);
+    }
+}
 
 /// Who sent a request: the registered client behind the connection. Request handlers map it
 /// to the client's assigned partitions through the registry, at each request.
@@ -38,6 +83,8 @@ pub(crate) struct Peer {
 pub(crate) struct RequestContext {
     pub(crate) peer: Peer,
     pub(crate) registry: Arc<Registry>,
+    /// The connection's module access.
+    pub(crate) access: Arc<ModuleAccess>,
 }
 
 /// Encodes one answer frame. Answers are small and always within `max_payload`; one that is
@@ -46,8 +93,11 @@ pub(crate) fn encode(request_id: u64, opcode: u16, payload: &[u8], max_payload: 
     let mut out = Vec::with_capacity(strongroom_proto::HEADER_LEN + payload.len());
     if encode_frame(&mut out, request_id, opcode, payload, max_payload).is_err() {
         out.clear();
-        let code = ret::SR_RET_DEVICE_ERROR.value().to_le_bytes();
-        // Four bytes always fit a frame.
+        let code = m::encode(&m::ErrorResponse {
+            code: ret::SR_RET_DEVICE_ERROR.value(),
+            needed: None,
+        });
+        // A few bytes always fit a frame.
         let _ = encode_frame(&mut out, request_id, OP_ERROR, &code, max_payload);
     }
     out
@@ -55,12 +105,11 @@ pub(crate) fn encode(request_id: u64, opcode: u16, payload: &[u8], max_payload: 
 
 /// An error answer with a module return code.
 pub(crate) fn error(request_id: u64, code: RetCode, max_payload: usize) -> Vec<u8> {
-    encode(
-        request_id,
-        OP_ERROR,
-        &code.value().to_le_bytes(),
-        max_payload,
-    )
+    let payload = m::encode(&m::ErrorResponse {
+        code: code.value(),
+        needed: None,
+    });
+    encode(request_id, OP_ERROR, &payload, max_payload)
 }
 
 /// The appliance's answer to a client's hello: the chosen version, or (when none is shared)
@@ -85,22 +134,385 @@ pub(crate) fn hello_answer(frame: &Frame) -> Option<(Hello, bool)> {
 
 /// Handles one request frame and returns the encoded answer.
 pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: usize) -> Vec<u8> {
-    let assigned = ctx
-        .registry
-        .partitions_of(&ctx.peer.client)
-        .map_or(0, |p| p.len());
+    let (request_id, opcode) = (frame.request_id, frame.opcode);
+    let task_ctx = ctx.clone();
+    let result =
+        tokio::task::spawn_blocking(move || handle(&task_ctx, opcode, &frame.payload)).await;
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(_) => Err(Fail::code(ret::SR_RET_DEVICE_ERROR)),
+    };
     tracing::debug!(
         peer = %ctx.peer.addr,
-        version = ctx.peer.version,
-        request_id = frame.request_id,
-        opcode = frame.opcode,
-        payload_len = frame.payload.len(),
-        assigned,
-        "request answered: not supported by this version"
+        request_id,
+        opcode,
+        ok = answer.is_ok(),
+        "NTLS request answered"
     );
-    error(
-        frame.request_id,
-        ret::SR_RET_FUNCTION_NOT_SUPPORTED,
-        max_payload,
-    )
+    match answer {
+        Ok(payload) => encode(request_id, opcode, &payload, max_payload),
+        Err(Fail { code, needed: None }) => error(request_id, code, max_payload),
+        Err(fail) => {
+            let payload = m::encode(&m::ErrorResponse {
+                code: fail.code.value(),
+                needed: fail.needed,
+            });
+            encode(request_id, OP_ERROR, &payload, max_payload)
+        }
+    }
+}
+
+/// Why a request failed: the module return code and, for a short buffer, the length needed.
+struct Fail {
+    code: RetCode,
+    needed: Option<u64>,
+}
+
+impl Fail {
+    fn code(code: RetCode) -> Self {
+        Self { code, needed: None }
+    }
+}
+
+impl From<ModuleError> for Fail {
+    fn from(e: ModuleError) -> Self {
+        Self {
+            code: e.code(),
+            needed: e.needed_len().map(|n| n as u64),
+        }
+    }
+}
+
+type Answer = Result<Vec<u8>, Fail>;
+
+fn req<M: Message>(payload: &[u8]) -> Result<M, Fail> {
+    m::decode(payload).map_err(|_| Fail::code(ret::SR_RET_ARGUMENTS_BAD))
+}
+
+fn ok<M: Message>(msg: &M) -> Answer {
+    Ok(m::encode(msg))
+}
+
+/// The partitions assigned to the peer's client, read now.
+fn assigned(ctx: &RequestContext) -> Vec<u64> {
+    ctx.registry
+        .partitions_of(&ctx.peer.client)
+        .map(|p| p.to_vec())
+        .unwrap_or_default()
+}
+
+/// Refuses a partition not assigned to the peer's client.
+fn check_serial(ctx: &RequestContext, serial: u64) -> Result<(), Fail> {
+    if assigned(ctx).contains(&serial) {
+        Ok(())
+    } else {
+        Err(Fail::code(ret::SR_RET_CONTAINER_HANDLE_INVALID))
+    }
+}
+
+/// The partition of one of this connection's sessions, checked against the assignments.
+fn session_serial(ctx: &RequestContext, module: &Module, session: u64) -> Result<u64, Fail> {
+    let info = module.session_info(ctx.access.id, SessionHandle::from_value(session))?;
+    check_serial(ctx, info.serial)?;
+    Ok(info.serial)
+}
+
+fn template(bytes: &[u8]) -> Result<Template, Fail> {
+    Template::decode(bytes).ok_or(Fail::code(ret::SR_RET_TEMPLATE_INCONSISTENT))
+}
+
+fn mechanism(spec: &m::MechanismSpec) -> Result<Mechanism, Fail> {
+    Ok(Mechanism::parse(spec.mechanism, &spec.params)?)
+}
+
+fn secret(bytes: Vec<u8>) -> Result<Secret, Fail> {
+    String::from_utf8(bytes)
+        .map(Secret::new)
+        .map_err(|_| Fail::code(ret::SR_RET_ARGUMENTS_BAD))
+}
+
+/// `CK_USER_TYPE` to the partition role.
+fn role_of(user_type: u64) -> Result<PartitionRole, Fail> {
+    match user_type {
+        m::CKU_SO => Ok(PartitionRole::So),
+        m::CKU_USER => Ok(PartitionRole::CryptoOfficer),
+        m::CKU_CRYPTO_USER => Ok(PartitionRole::CryptoUser),
+        m::CKU_LIMITED_CRYPTO_OFFICER => Ok(PartitionRole::LimitedCryptoOfficer),
+        _ => Err(Fail::code(ret::SR_RET_USER_TYPE_INVALID)),
+    }
+}
+
+fn output(out: Output) -> m::OutputData {
+    match out {
+        Output::Length(n) => m::OutputData::Length(n as u64),
+        Output::Data(d) => m::OutputData::Data(d),
+        _ => m::OutputData::Length(0),
+    }
+}
+
+/// Runs one request against the module (on a blocking thread).
+fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
+    let id = ctx.access.id;
+    let sh = SessionHandle::from_value;
+    match opcode {
+        m::OP_GET_SLOT_LIST => {
+            let _: m::GetSlotListRequest = req(payload)?;
+            let serials = assigned(ctx);
+            let module = ctx.access.module();
+            let slots = serials
+                .into_iter()
+                .filter_map(|serial| {
+                    let initialized = module.partition_initialized(serial).ok()?;
+                    let label = module.partition_label(serial).ok()?.unwrap_or_default();
+                    Some(m::SlotEntry {
+                        serial,
+                        label,
+                        initialized,
+                    })
+                })
+                .collect();
+            ok(&m::GetSlotListResponse { slots })
+        }
+        m::OP_GET_TOKEN_INFO => {
+            let r: m::GetTokenInfoRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let module = ctx.access.module();
+            let info = module
+                .partition_list()?
+                .into_iter()
+                .find(|p| p.serial == r.serial)
+                .ok_or(Fail::code(ret::SR_RET_CONTAINER_HANDLE_INVALID))?;
+            ok(&m::GetTokenInfoResponse {
+                serial: r.serial,
+                label: module.partition_label(r.serial)?.unwrap_or_default(),
+                initialized: module.partition_initialized(r.serial)?,
+                flags: 0,
+                session_count: 0,
+                max_session_count: strongroom_module::MAX_SESSIONS as u64,
+                total_memory: info.total,
+                free_memory: info.free,
+                objects: info.objects,
+            })
+        }
+        m::OP_OPEN_SESSION => {
+            let r: m::OpenSessionRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let s = ctx
+                .access
+                .module()
+                .open_session(id, r.serial, r.read_write)?;
+            ok(&m::OpenSessionResponse { session: s.value() })
+        }
+        m::OP_CLOSE_SESSION => {
+            let r: m::CloseSessionRequest = req(payload)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.close_session(id, sh(r.session))?;
+            ok(&m::CloseSessionResponse {})
+        }
+        m::OP_CLOSE_ALL_SESSIONS => {
+            let r: m::CloseAllSessionsRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            ctx.access.module().close_all_sessions(id, r.serial)?;
+            ok(&m::CloseAllSessionsResponse {})
+        }
+        m::OP_GET_SESSION_INFO => {
+            let r: m::GetSessionInfoRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let info = module.session_info(id, sh(r.session))?;
+            ok(&m::GetSessionInfoResponse {
+                serial: info.serial,
+                state: info.state,
+                flags: info.flags,
+            })
+        }
+        m::OP_LOGIN => {
+            let r: m::LoginRequest = req(payload)?;
+            let role = role_of(r.user_type)?;
+            let pin = secret(r.pin)?;
+            let mut module = ctx.access.module();
+            let serial = session_serial(ctx, &module, r.session)?;
+            module.role_login(id, serial, role, &pin)?;
+            ok(&m::LoginResponse {})
+        }
+        m::OP_LOGOUT => {
+            let r: m::LogoutRequest = req(payload)?;
+            let mut module = ctx.access.module();
+            let serial = session_serial(ctx, &module, r.session)?;
+            module.role_logout(id, serial)?;
+            ok(&m::LogoutResponse {})
+        }
+        m::OP_INIT_PIN => {
+            let r: m::InitPinRequest = req(payload)?;
+            let pin = secret(r.pin)?;
+            let mut module = ctx.access.module();
+            let serial = session_serial(ctx, &module, r.session)?;
+            module.role_init(id, serial, PartitionRole::CryptoOfficer, &pin)?;
+            ok(&m::InitPinResponse {})
+        }
+        m::OP_SET_PIN => {
+            let r: m::SetPinRequest = req(payload)?;
+            let (old, new) = (secret(r.old_pin)?, secret(r.new_pin)?);
+            let mut module = ctx.access.module();
+            let serial = session_serial(ctx, &module, r.session)?;
+            module.role_change_password(id, serial, &old, &new)?;
+            ok(&m::SetPinResponse {})
+        }
+        m::OP_GET_MECHANISM_LIST => {
+            let r: m::GetMechanismListRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let mechanisms = ctx.access.module().mechanism_list(r.serial)?;
+            ok(&m::GetMechanismListResponse { mechanisms })
+        }
+        m::OP_GET_MECHANISM_INFO => {
+            let r: m::GetMechanismInfoRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let info = ctx.access.module().mechanism_info(r.serial, r.mechanism)?;
+            ok(&m::GetMechanismInfoResponse {
+                min_key_size: info.min_key_size,
+                max_key_size: info.max_key_size,
+                flags: info.flags,
+            })
+        }
+        m::OP_GENERATE_RANDOM => {
+            let r: m::GenerateRandomRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let data = module.generate_random(id, sh(r.session), r.len as usize)?;
+            ok(&m::GenerateRandomResponse { data })
+        }
+        m::OP_SEED_RANDOM => {
+            let r: m::SeedRandomRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.seed_random(id, sh(r.session), &r.seed)?;
+            ok(&m::SeedRandomResponse {})
+        }
+        m::OP_CREATE_OBJECT => {
+            let r: m::CreateObjectRequest = req(payload)?;
+            let t = template(&r.template)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let h = module.create_object(id, sh(r.session), &t)?;
+            ok(&m::CreateObjectResponse { object: h.value() })
+        }
+        m::OP_DESTROY_OBJECT => {
+            let r: m::DestroyObjectRequest = req(payload)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.destroy_object(id, sh(r.session), ObjectHandle::from_value(r.object))?;
+            ok(&m::DestroyObjectResponse {})
+        }
+        m::OP_GET_ATTRIBUTE_VALUE => {
+            let r: m::GetAttributeValueRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let values = module
+                .get_attribute_value(
+                    id,
+                    sh(r.session),
+                    ObjectHandle::from_value(r.object),
+                    &r.types,
+                )?
+                .into_iter()
+                .map(|a| match a {
+                    strongroom_module::AttrResult::Value(v) => m::AttrValue::Value(v),
+                    strongroom_module::AttrResult::Sensitive => m::AttrValue::Sensitive,
+                    _ => m::AttrValue::TypeInvalid,
+                })
+                .collect();
+            ok(&m::GetAttributeValueResponse { values })
+        }
+        m::OP_SET_ATTRIBUTE_VALUE => {
+            let r: m::SetAttributeValueRequest = req(payload)?;
+            let t = template(&r.template)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.set_attribute_value(
+                id,
+                sh(r.session),
+                ObjectHandle::from_value(r.object),
+                &t,
+            )?;
+            ok(&m::SetAttributeValueResponse {})
+        }
+        m::OP_FIND_OBJECTS_INIT => {
+            let r: m::FindObjectsInitRequest = req(payload)?;
+            let t = template(&r.template)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.find_objects_init(id, sh(r.session), &t)?;
+            ok(&m::FindObjectsInitResponse {})
+        }
+        m::OP_FIND_OBJECTS => {
+            let r: m::FindObjectsRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let max = (r.max as usize).min(m::MAX_ITEMS);
+            let objects = module
+                .find_objects(id, sh(r.session), max)?
+                .into_iter()
+                .map(ObjectHandle::value)
+                .collect();
+            ok(&m::FindObjectsResponse { objects })
+        }
+        m::OP_FIND_OBJECTS_FINAL => {
+            let r: m::FindObjectsFinalRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.find_objects_final(id, sh(r.session))?;
+            ok(&m::FindObjectsFinalResponse {})
+        }
+        m::OP_SIGN_INIT => {
+            let r: m::SignInitRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.sign_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
+            ok(&m::SignInitResponse {})
+        }
+        m::OP_SIGN => {
+            let r: m::SignRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let capacity = r.capacity.map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+            let out = module.sign(id, sh(r.session), &r.data, capacity)?;
+            ok(&m::SignResponse {
+                output: output(out),
+            })
+        }
+        m::OP_VERIFY_INIT => {
+            let r: m::VerifyInitRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.verify_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
+            ok(&m::VerifyInitResponse {})
+        }
+        m::OP_VERIFY => {
+            let r: m::VerifyRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.verify(id, sh(r.session), &r.data, &r.signature)?;
+            ok(&m::VerifyResponse {})
+        }
+        m::OP_GENERATE_KEY_PAIR => {
+            let r: m::GenerateKeyPairRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let (public, private) = (
+                template(&r.public_template)?,
+                template(&r.private_template)?,
+            );
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let (pubk, privk) =
+                module.generate_key_pair(id, sh(r.session), &mech, &public, &private)?;
+            ok(&m::GenerateKeyPairResponse {
+                public_key: pubk.value(),
+                private_key: privk.value(),
+            })
+        }
+        _ => Err(Fail::code(ret::SR_RET_FUNCTION_NOT_SUPPORTED)),
+    }
 }

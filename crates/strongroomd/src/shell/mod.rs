@@ -80,9 +80,10 @@ pub struct Appliance {
 impl Appliance {
     /// The appliance around `module` with data in `data_dir` and default file bounds.
     pub fn new(module: Module, data_dir: PathBuf, hostname: Option<String>) -> Self {
+        let module = Arc::new(Mutex::new(module));
         Self {
-            module: Arc::new(Mutex::new(module)),
-            ntls: Arc::new(crate::ntls::NtlsService::new(&data_dir)),
+            ntls: Arc::new(crate::ntls::NtlsService::new(&data_dir, module.clone())),
+            module,
             data_dir,
             hostname,
             files: FileLimits::default(),

@@ -199,7 +199,9 @@ pub(crate) fn connect(
 /// Asserts that `frame` is the error answer with `SR_RET_FUNCTION_NOT_SUPPORTED`.
 pub(crate) fn expect_not_supported(frame: &Frame) {
     assert_eq!(frame.opcode, OP_ERROR, "{frame:?}");
-    assert_eq!(frame.payload, NOT_SUPPORTED.to_le_bytes(), "{frame:?}");
+    let e: strongroom_proto::messages::ErrorResponse =
+        strongroom_proto::messages::decode(&frame.payload).expect("an error response");
+    assert_eq!((e.code, e.needed), (NOT_SUPPORTED, None), "{frame:?}");
 }
 
 /// A TLS connection driven byte by byte, for frames the client library would never send.

@@ -1,0 +1,303 @@
+//! Round trips of every message, the decoder's refusals, and random input never panicking.
+
+use super::*;
+use proptest::prelude::*;
+
+fn mech() -> MechanismSpec {
+    MechanismSpec {
+        mechanism: 0x1041,
+        params: vec![6, 8, 42, 134, 72, 206, 61, 3, 1, 7],
+    }
+}
+
+/// Encodes, decodes, compares; then checks that one trailing byte is refused.
+fn round_trip<M: Message + PartialEq + std::fmt::Debug>(msg: M) {
+    let bytes = encode(&msg);
+    assert_eq!(bytes[0], MESSAGE_VERSION);
+    assert_eq!(decode::<M>(&bytes).as_ref(), Ok(&msg));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(decode::<M>(&longer), Err(DecodeError::TrailingBytes));
+    let mut other = bytes;
+    other[0] = MESSAGE_VERSION + 1;
+    assert_eq!(
+        decode::<M>(&other),
+        Err(DecodeError::Version(MESSAGE_VERSION + 1))
+    );
+    assert_eq!(decode::<M>(&[]), Err(DecodeError::Empty));
+    assert!(opcode_name(M::OPCODE).is_some());
+}
+
+#[test]
+fn every_message_round_trips() {
+    round_trip(ErrorResponse {
+        code: 0x0150_0000,
+        needed: Some(64),
+    });
+    round_trip(GetSlotListRequest {});
+    round_trip(GetSlotListResponse {
+        slots: vec![
+            SlotEntry {
+                serial: 1_234_567_890_123,
+                label: "payments".into(),
+                initialized: true,
+            },
+            SlotEntry::default(),
+        ],
+    });
+    round_trip(GetTokenInfoRequest { serial: 7 });
+    round_trip(GetTokenInfoResponse {
+        serial: 7,
+        label: "p".into(),
+        initialized: true,
+        flags: 0x40d,
+        session_count: 2,
+        max_session_count: 1024,
+        total_memory: 1 << 20,
+        free_memory: 1 << 19,
+        objects: 3,
+    });
+    round_trip(InitTokenRequest {
+        serial: 7,
+        so_pin: b"sopin".to_vec(),
+        label: "p".into(),
+    });
+    round_trip(InitTokenResponse {});
+    round_trip(OpenSessionRequest {
+        serial: 7,
+        read_write: true,
+    });
+    round_trip(OpenSessionResponse { session: 9 });
+    round_trip(CloseSessionRequest { session: 9 });
+    round_trip(CloseSessionResponse {});
+    round_trip(CloseAllSessionsRequest { serial: 7 });
+    round_trip(CloseAllSessionsResponse {});
+    round_trip(GetSessionInfoRequest { session: 9 });
+    round_trip(GetSessionInfoResponse {
+        serial: 7,
+        state: 3,
+        flags: 6,
+    });
+    round_trip(LoginRequest {
+        session: 9,
+        user_type: CKU_LIMITED_CRYPTO_OFFICER,
+        pin: b"pin".to_vec(),
+    });
+    round_trip(LoginResponse {});
+    round_trip(LogoutRequest { session: 9 });
+    round_trip(LogoutResponse {});
+    round_trip(InitPinRequest {
+        session: 9,
+        pin: b"co".to_vec(),
+    });
+    round_trip(InitPinResponse {});
+    round_trip(SetPinRequest {
+        session: 9,
+        old_pin: b"a".to_vec(),
+        new_pin: b"b".to_vec(),
+    });
+    round_trip(SetPinResponse {});
+    round_trip(GetMechanismListRequest { serial: 7 });
+    round_trip(GetMechanismListResponse {
+        mechanisms: vec![0, 1, 0x1041, u64::MAX],
+    });
+    round_trip(GetMechanismInfoRequest {
+        serial: 7,
+        mechanism: 0x1041,
+    });
+    round_trip(GetMechanismInfoResponse {
+        min_key_size: 256,
+        max_key_size: 521,
+        flags: 0x1_0000,
+    });
+    round_trip(GenerateRandomRequest {
+        session: 9,
+        len: 32,
+    });
+    round_trip(GenerateRandomResponse {
+        data: vec![1, 2, 3],
+    });
+    round_trip(SeedRandomRequest {
+        session: 9,
+        seed: vec![4; 16],
+    });
+    round_trip(SeedRandomResponse {});
+    round_trip(CreateObjectRequest {
+        session: 9,
+        template: vec![1, 2, 3, 4],
+    });
+    round_trip(CreateObjectResponse { object: 11 });
+    round_trip(DestroyObjectRequest {
+        session: 9,
+        object: 11,
+    });
+    round_trip(DestroyObjectResponse {});
+    round_trip(GetAttributeValueRequest {
+        session: 9,
+        object: 11,
+        types: vec![0, 3, 0x11],
+    });
+    round_trip(GetAttributeValueResponse {
+        values: vec![
+            AttrValue::Value(vec![1]),
+            AttrValue::Sensitive,
+            AttrValue::TypeInvalid,
+        ],
+    });
+    round_trip(SetAttributeValueRequest {
+        session: 9,
+        object: 11,
+        template: vec![5],
+    });
+    round_trip(SetAttributeValueResponse {});
+    round_trip(FindObjectsInitRequest {
+        session: 9,
+        template: vec![],
+    });
+    round_trip(FindObjectsInitResponse {});
+    round_trip(FindObjectsRequest {
+        session: 9,
+        max: 10,
+    });
+    round_trip(FindObjectsResponse {
+        objects: vec![11, 12],
+    });
+    round_trip(FindObjectsFinalRequest { session: 9 });
+    round_trip(FindObjectsFinalResponse {});
+    round_trip(SignInitRequest {
+        session: 9,
+        mechanism: mech(),
+        key: 12,
+    });
+    round_trip(SignInitResponse {});
+    round_trip(SignRequest {
+        session: 9,
+        data: b"hello".to_vec(),
+        capacity: None,
+    });
+    round_trip(SignResponse {
+        output: OutputData::Length(64),
+    });
+    round_trip(SignResponse {
+        output: OutputData::Data(vec![9; 64]),
+    });
+    round_trip(VerifyInitRequest {
+        session: 9,
+        mechanism: mech(),
+        key: 11,
+    });
+    round_trip(VerifyInitResponse {});
+    round_trip(VerifyRequest {
+        session: 9,
+        data: b"hello".to_vec(),
+        signature: vec![9; 64],
+    });
+    round_trip(VerifyResponse {});
+    round_trip(GenerateKeyPairRequest {
+        session: 9,
+        mechanism: mech(),
+        public_template: vec![1],
+        private_template: vec![2],
+    });
+    round_trip(GenerateKeyPairResponse {
+        public_key: 11,
+        private_key: 12,
+    });
+}
+
+#[test]
+fn opcodes_are_unique_and_clear_of_hello() {
+    let mut ops: Vec<u16> = OPCODES.iter().map(|(op, _)| *op).collect();
+    ops.sort_unstable();
+    ops.dedup();
+    assert_eq!(ops.len(), OPCODES.len());
+    assert!(!ops.contains(&crate::OP_HELLO));
+}
+
+#[test]
+fn oversized_fields_are_refused() {
+    let label = InitTokenRequest {
+        serial: 1,
+        so_pin: vec![],
+        label: "x".repeat(MAX_TEXT + 1),
+    };
+    assert_eq!(
+        decode::<InitTokenRequest>(&encode(&label)),
+        Err(DecodeError::OutOfBounds)
+    );
+    let blob = SeedRandomRequest {
+        session: 1,
+        seed: vec![0; MAX_BLOB + 1],
+    };
+    assert_eq!(
+        decode::<SeedRandomRequest>(&encode(&blob)),
+        Err(DecodeError::OutOfBounds)
+    );
+    let list = GetMechanismListResponse {
+        mechanisms: vec![0; MAX_ITEMS + 1],
+    };
+    assert_eq!(
+        decode::<GetMechanismListResponse>(&encode(&list)),
+        Err(DecodeError::OutOfBounds)
+    );
+}
+
+#[test]
+fn a_huge_length_prefix_is_malformed_not_an_allocation() {
+    // Version, session 1, then a byte-string length of u32::MAX with no bytes after it.
+    let payload = [MESSAGE_VERSION, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
+    assert_eq!(
+        decode::<SeedRandomRequest>(&payload),
+        Err(DecodeError::Malformed)
+    );
+    let payload = [MESSAGE_VERSION, 0xff, 0xff, 0xff, 0xff, 0x0f];
+    assert_eq!(
+        decode::<GetSlotListResponse>(&payload),
+        Err(DecodeError::Malformed)
+    );
+}
+
+fn decode_all(bytes: &[u8]) {
+    macro_rules! all {
+        ($($t:ty),* $(,)?) => { $(let _ = decode::<$t>(bytes);)* };
+    }
+    all!(
+        ErrorResponse,
+        GetSlotListRequest,
+        GetSlotListResponse,
+        GetTokenInfoRequest,
+        GetTokenInfoResponse,
+        InitTokenRequest,
+        OpenSessionRequest,
+        OpenSessionResponse,
+        GetSessionInfoResponse,
+        LoginRequest,
+        SetPinRequest,
+        GetMechanismListResponse,
+        GetMechanismInfoResponse,
+        GenerateRandomRequest,
+        GenerateRandomResponse,
+        CreateObjectRequest,
+        GetAttributeValueRequest,
+        GetAttributeValueResponse,
+        SetAttributeValueRequest,
+        FindObjectsRequest,
+        FindObjectsResponse,
+        SignInitRequest,
+        SignRequest,
+        SignResponse,
+        VerifyRequest,
+        GenerateKeyPairRequest,
+        GenerateKeyPairResponse,
+    );
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        decode_all(&bytes);
+        let mut versioned = vec![MESSAGE_VERSION];
+        versioned.extend(&bytes);
+        decode_all(&versioned);
+    }
+}
