@@ -382,8 +382,10 @@ messages! {
         objects: u64,
     }
 
-    /// `C_InitToken` request: initializes the partition and its Partition SO.
-    InitTokenRequest = OP_INIT_TOKEN => { serial: u64, so_pin: Vec<u8>, label: String }
+    /// `C_InitToken` request: initializes the partition and its Partition SO. `domain` is the
+    /// partition's cloning domain; `None` (all a plain PKCS#11 `C_InitToken` can give) means
+    /// the default domain, as the reference's `partition init -defaultdomain`.
+    InitTokenRequest = OP_INIT_TOKEN => { serial: u64, so_pin: Vec<u8>, label: String, domain: Option<Vec<u8>> }
     /// `C_InitToken` response.
     InitTokenResponse = OP_INIT_TOKEN => {}
 

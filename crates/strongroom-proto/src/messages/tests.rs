@@ -61,6 +61,13 @@ fn every_message_round_trips() {
         serial: 7,
         so_pin: b"sopin".to_vec(),
         label: "p".into(),
+        domain: None,
+    });
+    round_trip(InitTokenRequest {
+        serial: 7,
+        so_pin: b"sopin".to_vec(),
+        label: "p".into(),
+        domain: Some(b"my domain".to_vec()),
     });
     round_trip(InitTokenResponse {});
     round_trip(OpenSessionRequest {
@@ -220,6 +227,7 @@ fn oversized_fields_are_refused() {
         serial: 1,
         so_pin: vec![],
         label: "x".repeat(MAX_TEXT + 1),
+        domain: None,
     };
     assert_eq!(
         decode::<InitTokenRequest>(&encode(&label)),

@@ -251,6 +251,11 @@ fn output(out: Output) -> m::OutputData {
 }
 
 /// Runs one request against the module (on a blocking thread).
+/// The cloning domain of a partition initialized without one (`C_InitToken` carries none), as
+/// the reference's `partition init -defaultdomain`. Partitions sharing it can clone to each
+/// other: fine for evaluation, to be replaced by a real domain in production.
+const DEFAULT_DOMAIN: &str = "defaultdomain";
+
 fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
     let id = ctx.access.id;
     let sh = SessionHandle::from_value;
@@ -342,6 +347,33 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let serial = session_serial(ctx, &module, r.session)?;
             module.role_logout(id, serial)?;
             ok(&m::LogoutResponse {})
+        }
+        m::OP_INIT_TOKEN => {
+            let r: m::InitTokenRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let so_pin = secret(r.so_pin)?;
+            let domain = match r.domain {
+                Some(d) => secret(d)?,
+                None => strongroom_module::Secret::new(DEFAULT_DOMAIN),
+            };
+            let mut module = ctx.access.module();
+            // PKCS#11: on an initialized token the SO PIN given must be the current one, and
+            // stays the Partition SO's PIN.
+            let current = module
+                .partition_initialized(r.serial)?
+                .then(|| strongroom_module::Secret::new(so_pin.expose()));
+            let label = r.label.trim_end().to_owned();
+            module.partition_init(
+                id,
+                r.serial,
+                strongroom_module::PartitionInitRequest {
+                    label,
+                    so_password: so_pin,
+                    domain,
+                    current_so_password: current,
+                },
+            )?;
+            ok(&m::InitTokenResponse {})
         }
         m::OP_INIT_PIN => {
             let r: m::InitPinRequest = req(payload)?;
