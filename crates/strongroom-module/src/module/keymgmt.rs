@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use cryptoki_sys::*;
 use strongroom_crypto::{
-    AesMode, EcPrivateKey, Ed25519PrivateKey, RsaEncryption, RsaPrivateKey, X25519PrivateKey,
-    Zeroizing, flags,
+    Direction, EcPrivateKey, Ed25519PrivateKey, RsaPrivateKey, X25519PrivateKey, Zeroizing, flags,
 };
 
+use super::encryption::cipher_state;
 use super::tokens::{Caller, KeyArg, Km, ObjAct, Side, check_key_type, check_size, check_usage};
 use super::{AccessId, Module};
 use crate::error::e::Doing;
@@ -500,7 +500,10 @@ impl Module {
             Some(_) => {}
         }
         let _busy = self.busy.enter();
-        let out = wrap_bytes(mechanism, &wkey, &plain).map_err(|x| e::crypto(x, Doing::Wrap))?;
+        // The wrapping mechanism encrypts exactly as C_Encrypt does with it.
+        let out = cipher_state(mechanism, wkey, Direction::Encrypt)?
+            .once(&plain)
+            .map_err(|x| e::crypto(x, Doing::Wrap))?;
         Ok(Output::Data(out))
     }
 
@@ -554,7 +557,11 @@ impl Module {
         }
         let plain = {
             let _busy = self.busy.enter();
-            unwrap_bytes(mechanism, &ukey, wrapped).map_err(|x| e::crypto(x, Doing::Unwrap))?
+            // The unwrapping mechanism decrypts exactly as C_Decrypt does with it.
+            let plain = cipher_state(mechanism, Arc::clone(&ukey), Direction::Decrypt)?
+                .once(wrapped)
+                .map_err(|x| e::crypto(x, Doing::Unwrap))?;
+            Zeroizing::new(plain)
         };
         let (material, key) = if class == CKO_SECRET_KEY {
             let mut value = plain;
@@ -737,56 +744,6 @@ impl Module {
     }
 }
 
-/// Encrypts a key's wrap form under the wrapping mechanism.
-fn wrap_bytes(
-    m: &Mechanism,
-    wkey: &KeyMaterial,
-    plain: &[u8],
-) -> Result<Vec<u8>, strongroom_crypto::Error> {
-    use strongroom_crypto::Error as C;
-    let aes = || match wkey {
-        KeyMaterial::Aes(k) => Ok(k),
-        _ => Err(C::KeyInvalid),
-    };
-    match m {
-        Mechanism::AesKeyWrap => strongroom_crypto::aes_key_wrap(aes()?, plain),
-        Mechanism::AesKeyWrapKwp => strongroom_crypto::aes_key_wrap_pad(aes()?, plain),
-        Mechanism::AesGcm(p) => strongroom_crypto::aes_gcm_encrypt(
-            aes()?,
-            &strongroom_crypto::GcmParams {
-                iv: &p.iv,
-                aad: &p.aad,
-                tag_len: p.tag_len(),
-            },
-            plain,
-        ),
-        Mechanism::AesCbcPad(iv) => {
-            strongroom_crypto::aes_encrypt(aes()?, AesMode::CbcPad { iv: *iv }, plain)
-        }
-        Mechanism::AesCbc(iv) => {
-            strongroom_crypto::aes_encrypt(aes()?, AesMode::Cbc { iv: *iv }, plain)
-        }
-        Mechanism::AesEcb => strongroom_crypto::aes_encrypt(aes()?, AesMode::Ecb, plain),
-        Mechanism::RsaPkcs | Mechanism::RsaOaep(_) => {
-            let KeyMaterial::RsaPublic(k) = wkey else {
-                return Err(C::KeyInvalid);
-            };
-            match m {
-                Mechanism::RsaOaep(p) => k.encrypt(
-                    RsaEncryption::Oaep {
-                        hash: p.hash.alg(),
-                        mgf1: p.mgf1.alg(),
-                        label: &p.label,
-                    },
-                    plain,
-                ),
-                _ => k.encrypt(RsaEncryption::Pkcs1, plain),
-            }
-        }
-        _ => Err(C::Parameter),
-    }
-}
-
 /// Whether a wrapped key's length can come from the mechanism (else
 /// `CKR_WRAPPED_KEY_LEN_RANGE`, before any decryption).
 fn wrapped_len_ok(m: &Mechanism, ukey: &KeyMaterial, n: usize) -> bool {
@@ -802,55 +759,5 @@ fn wrapped_len_ok(m: &Mechanism, ukey: &KeyMaterial, n: usize) -> bool {
             _ => false,
         },
         _ => false,
-    }
-}
-
-/// Decrypts a wrapped key under the unwrapping mechanism.
-fn unwrap_bytes(
-    m: &Mechanism,
-    ukey: &KeyMaterial,
-    wrapped: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, strongroom_crypto::Error> {
-    use strongroom_crypto::Error as C;
-    let aes = || match ukey {
-        KeyMaterial::Aes(k) => Ok(k),
-        _ => Err(C::KeyInvalid),
-    };
-    match m {
-        Mechanism::AesKeyWrap => strongroom_crypto::aes_key_unwrap(aes()?, wrapped),
-        Mechanism::AesKeyWrapKwp => strongroom_crypto::aes_key_unwrap_pad(aes()?, wrapped),
-        Mechanism::AesGcm(p) => strongroom_crypto::aes_gcm_decrypt(
-            aes()?,
-            &strongroom_crypto::GcmParams {
-                iv: &p.iv,
-                aad: &p.aad,
-                tag_len: p.tag_len(),
-            },
-            wrapped,
-        ),
-        Mechanism::AesCbcPad(iv) => {
-            strongroom_crypto::aes_decrypt(aes()?, AesMode::CbcPad { iv: *iv }, wrapped)
-        }
-        Mechanism::AesCbc(iv) => {
-            strongroom_crypto::aes_decrypt(aes()?, AesMode::Cbc { iv: *iv }, wrapped)
-        }
-        Mechanism::AesEcb => strongroom_crypto::aes_decrypt(aes()?, AesMode::Ecb, wrapped),
-        Mechanism::RsaPkcs | Mechanism::RsaOaep(_) => {
-            let KeyMaterial::RsaPrivate(k) = ukey else {
-                return Err(C::KeyInvalid);
-            };
-            match m {
-                Mechanism::RsaOaep(p) => k.decrypt(
-                    RsaEncryption::Oaep {
-                        hash: p.hash.alg(),
-                        mgf1: p.mgf1.alg(),
-                        label: &p.label,
-                    },
-                    wrapped,
-                ),
-                _ => k.decrypt(RsaEncryption::Pkcs1, wrapped),
-            }
-        }
-        _ => Err(C::Parameter),
     }
 }
