@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Rig, SO_PW};
+use common::Rig;
 
 const RESTRICTED: &str = "10A0B : SR_RET_OPERATION_RESTRICTED";
 const NOT_LOGGED_IN: &str = "1010000 : SR_RET_USER_NOT_LOGGED_IN";
@@ -56,8 +56,15 @@ fn metrics_follow_policies_49_and_58() {
     );
     // Export names stay inside the file area.
     let out = sh.refused("hsm qos metrics show -export ../x.csv");
-    assert!(out.contains("x.csv") || out.contains("name"), "{out}");
-    let _ = SO_PW;
+    assert!(out.contains("'../x.csv' is not a valid file name"), "{out}");
+    assert!(
+        !out.contains("HSM total"),
+        "refused before anything is shown:\n{out}"
+    );
+    assert!(
+        !rig.data_dir().join("users").join("x.csv").exists(),
+        "nothing written outside"
+    );
 }
 
 #[test]
