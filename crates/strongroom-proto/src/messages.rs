@@ -210,16 +210,60 @@ pub const OP_FIND_OBJECTS_INIT: u16 = 0x44;
 pub const OP_FIND_OBJECTS: u16 = 0x45;
 /// `C_FindObjectsFinal`.
 pub const OP_FIND_OBJECTS_FINAL: u16 = 0x46;
+/// `C_CopyObject`.
+pub const OP_COPY_OBJECT: u16 = 0x47;
+/// `C_GetObjectSize`.
+pub const OP_GET_OBJECT_SIZE: u16 = 0x48;
 /// `C_SignInit`.
 pub const OP_SIGN_INIT: u16 = 0x50;
 /// `C_Sign`.
 pub const OP_SIGN: u16 = 0x51;
+/// `C_SignUpdate`.
+pub const OP_SIGN_UPDATE: u16 = 0x52;
+/// `C_SignFinal`.
+pub const OP_SIGN_FINAL: u16 = 0x53;
 /// `C_VerifyInit`.
 pub const OP_VERIFY_INIT: u16 = 0x54;
 /// `C_Verify`.
 pub const OP_VERIFY: u16 = 0x55;
+/// `C_VerifyUpdate`.
+pub const OP_VERIFY_UPDATE: u16 = 0x56;
+/// `C_VerifyFinal`.
+pub const OP_VERIFY_FINAL: u16 = 0x57;
 /// `C_GenerateKeyPair`.
 pub const OP_GENERATE_KEY_PAIR: u16 = 0x60;
+/// `C_GenerateKey`.
+pub const OP_GENERATE_KEY: u16 = 0x61;
+/// `C_WrapKey`.
+pub const OP_WRAP_KEY: u16 = 0x62;
+/// `C_UnwrapKey`.
+pub const OP_UNWRAP_KEY: u16 = 0x63;
+/// `C_DeriveKey`.
+pub const OP_DERIVE_KEY: u16 = 0x64;
+/// `C_EncryptInit`.
+pub const OP_ENCRYPT_INIT: u16 = 0x70;
+/// `C_Encrypt`.
+pub const OP_ENCRYPT: u16 = 0x71;
+/// `C_EncryptUpdate`.
+pub const OP_ENCRYPT_UPDATE: u16 = 0x72;
+/// `C_EncryptFinal`.
+pub const OP_ENCRYPT_FINAL: u16 = 0x73;
+/// `C_DecryptInit`.
+pub const OP_DECRYPT_INIT: u16 = 0x74;
+/// `C_Decrypt`.
+pub const OP_DECRYPT: u16 = 0x75;
+/// `C_DecryptUpdate`.
+pub const OP_DECRYPT_UPDATE: u16 = 0x76;
+/// `C_DecryptFinal`.
+pub const OP_DECRYPT_FINAL: u16 = 0x77;
+/// `C_DigestInit`.
+pub const OP_DIGEST_INIT: u16 = 0x78;
+/// `C_Digest`.
+pub const OP_DIGEST: u16 = 0x79;
+/// `C_DigestUpdate`.
+pub const OP_DIGEST_UPDATE: u16 = 0x7A;
+/// `C_DigestFinal`.
+pub const OP_DIGEST_FINAL: u16 = 0x7B;
 
 /// The opcode table: every call opcode and its PKCS#11 name.
 pub const OPCODES: &[(u16, &str)] = &[
@@ -246,11 +290,33 @@ pub const OPCODES: &[(u16, &str)] = &[
     (OP_FIND_OBJECTS_INIT, "C_FindObjectsInit"),
     (OP_FIND_OBJECTS, "C_FindObjects"),
     (OP_FIND_OBJECTS_FINAL, "C_FindObjectsFinal"),
+    (OP_COPY_OBJECT, "C_CopyObject"),
+    (OP_GET_OBJECT_SIZE, "C_GetObjectSize"),
     (OP_SIGN_INIT, "C_SignInit"),
     (OP_SIGN, "C_Sign"),
+    (OP_SIGN_UPDATE, "C_SignUpdate"),
+    (OP_SIGN_FINAL, "C_SignFinal"),
     (OP_VERIFY_INIT, "C_VerifyInit"),
     (OP_VERIFY, "C_Verify"),
+    (OP_VERIFY_UPDATE, "C_VerifyUpdate"),
+    (OP_VERIFY_FINAL, "C_VerifyFinal"),
     (OP_GENERATE_KEY_PAIR, "C_GenerateKeyPair"),
+    (OP_GENERATE_KEY, "C_GenerateKey"),
+    (OP_WRAP_KEY, "C_WrapKey"),
+    (OP_UNWRAP_KEY, "C_UnwrapKey"),
+    (OP_DERIVE_KEY, "C_DeriveKey"),
+    (OP_ENCRYPT_INIT, "C_EncryptInit"),
+    (OP_ENCRYPT, "C_Encrypt"),
+    (OP_ENCRYPT_UPDATE, "C_EncryptUpdate"),
+    (OP_ENCRYPT_FINAL, "C_EncryptFinal"),
+    (OP_DECRYPT_INIT, "C_DecryptInit"),
+    (OP_DECRYPT, "C_Decrypt"),
+    (OP_DECRYPT_UPDATE, "C_DecryptUpdate"),
+    (OP_DECRYPT_FINAL, "C_DecryptFinal"),
+    (OP_DIGEST_INIT, "C_DigestInit"),
+    (OP_DIGEST, "C_Digest"),
+    (OP_DIGEST_UPDATE, "C_DigestUpdate"),
+    (OP_DIGEST_FINAL, "C_DigestFinal"),
 ];
 
 /// The name of an opcode, if it is in the table.
@@ -525,4 +591,135 @@ messages! {
     }
     /// `C_GenerateKeyPair` response.
     GenerateKeyPairResponse = OP_GENERATE_KEY_PAIR => { public_key: u64, private_key: u64 }
+
+    /// `C_CopyObject` request (`Template::encode` bytes).
+    CopyObjectRequest = OP_COPY_OBJECT => { session: u64, object: u64, template: Vec<u8> }
+    /// `C_CopyObject` response.
+    CopyObjectResponse = OP_COPY_OBJECT => { object: u64 }
+
+    /// `C_GetObjectSize` request.
+    GetObjectSizeRequest = OP_GET_OBJECT_SIZE => { session: u64, object: u64 }
+    /// `C_GetObjectSize` response.
+    GetObjectSizeResponse = OP_GET_OBJECT_SIZE => { size: u64 }
+
+    /// `C_SignUpdate` request.
+    SignUpdateRequest = OP_SIGN_UPDATE => { session: u64, data: Vec<u8> }
+    /// `C_SignUpdate` response.
+    SignUpdateResponse = OP_SIGN_UPDATE => {}
+
+    /// `C_SignFinal` request; `capacity` as in [`SignRequest`].
+    SignFinalRequest = OP_SIGN_FINAL => { session: u64, capacity: Option<u64> }
+    /// `C_SignFinal` response.
+    SignFinalResponse = OP_SIGN_FINAL => { output: OutputData }
+
+    /// `C_VerifyUpdate` request.
+    VerifyUpdateRequest = OP_VERIFY_UPDATE => { session: u64, data: Vec<u8> }
+    /// `C_VerifyUpdate` response.
+    VerifyUpdateResponse = OP_VERIFY_UPDATE => {}
+
+    /// `C_VerifyFinal` request.
+    VerifyFinalRequest = OP_VERIFY_FINAL => { session: u64, signature: Vec<u8> }
+    /// `C_VerifyFinal` response (a bad signature is an [`ErrorResponse`]).
+    VerifyFinalResponse = OP_VERIFY_FINAL => {}
+
+    /// `C_GenerateKey` request (`Template::encode` bytes).
+    GenerateKeyRequest = OP_GENERATE_KEY => {
+        session: u64,
+        mechanism: MechanismSpec,
+        template: Vec<u8>,
+    }
+    /// `C_GenerateKey` response.
+    GenerateKeyResponse = OP_GENERATE_KEY => { key: u64 }
+
+    /// `C_WrapKey` request; `capacity` is the caller's buffer length, `None` a length query.
+    WrapKeyRequest = OP_WRAP_KEY => {
+        session: u64,
+        mechanism: MechanismSpec,
+        wrapping_key: u64,
+        key: u64,
+        capacity: Option<u64>,
+    }
+    /// `C_WrapKey` response.
+    WrapKeyResponse = OP_WRAP_KEY => { output: OutputData }
+
+    /// `C_UnwrapKey` request (`Template::encode` bytes).
+    UnwrapKeyRequest = OP_UNWRAP_KEY => {
+        session: u64,
+        mechanism: MechanismSpec,
+        unwrapping_key: u64,
+        wrapped: Vec<u8>,
+        template: Vec<u8>,
+    }
+    /// `C_UnwrapKey` response.
+    UnwrapKeyResponse = OP_UNWRAP_KEY => { key: u64 }
+
+    /// `C_DeriveKey` request (`Template::encode` bytes).
+    DeriveKeyRequest = OP_DERIVE_KEY => {
+        session: u64,
+        mechanism: MechanismSpec,
+        base_key: u64,
+        template: Vec<u8>,
+    }
+    /// `C_DeriveKey` response.
+    DeriveKeyResponse = OP_DERIVE_KEY => { key: u64 }
+
+    /// `C_EncryptInit` request.
+    EncryptInitRequest = OP_ENCRYPT_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
+    /// `C_EncryptInit` response.
+    EncryptInitResponse = OP_ENCRYPT_INIT => {}
+
+    /// `C_Encrypt` request; `capacity` as in [`SignRequest`].
+    EncryptRequest = OP_ENCRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    /// `C_Encrypt` response.
+    EncryptResponse = OP_ENCRYPT => { output: OutputData }
+
+    /// `C_EncryptUpdate` request.
+    EncryptUpdateRequest = OP_ENCRYPT_UPDATE => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    /// `C_EncryptUpdate` response.
+    EncryptUpdateResponse = OP_ENCRYPT_UPDATE => { output: OutputData }
+
+    /// `C_EncryptFinal` request.
+    EncryptFinalRequest = OP_ENCRYPT_FINAL => { session: u64, capacity: Option<u64> }
+    /// `C_EncryptFinal` response.
+    EncryptFinalResponse = OP_ENCRYPT_FINAL => { output: OutputData }
+
+    /// `C_DecryptInit` request.
+    DecryptInitRequest = OP_DECRYPT_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
+    /// `C_DecryptInit` response.
+    DecryptInitResponse = OP_DECRYPT_INIT => {}
+
+    /// `C_Decrypt` request; `capacity` as in [`SignRequest`].
+    DecryptRequest = OP_DECRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    /// `C_Decrypt` response.
+    DecryptResponse = OP_DECRYPT => { output: OutputData }
+
+    /// `C_DecryptUpdate` request.
+    DecryptUpdateRequest = OP_DECRYPT_UPDATE => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    /// `C_DecryptUpdate` response.
+    DecryptUpdateResponse = OP_DECRYPT_UPDATE => { output: OutputData }
+
+    /// `C_DecryptFinal` request.
+    DecryptFinalRequest = OP_DECRYPT_FINAL => { session: u64, capacity: Option<u64> }
+    /// `C_DecryptFinal` response.
+    DecryptFinalResponse = OP_DECRYPT_FINAL => { output: OutputData }
+
+    /// `C_DigestInit` request.
+    DigestInitRequest = OP_DIGEST_INIT => { session: u64, mechanism: MechanismSpec }
+    /// `C_DigestInit` response.
+    DigestInitResponse = OP_DIGEST_INIT => {}
+
+    /// `C_Digest` request; `capacity` as in [`SignRequest`].
+    DigestRequest = OP_DIGEST => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    /// `C_Digest` response.
+    DigestResponse = OP_DIGEST => { output: OutputData }
+
+    /// `C_DigestUpdate` request.
+    DigestUpdateRequest = OP_DIGEST_UPDATE => { session: u64, data: Vec<u8> }
+    /// `C_DigestUpdate` response.
+    DigestUpdateResponse = OP_DIGEST_UPDATE => {}
+
+    /// `C_DigestFinal` request.
+    DigestFinalRequest = OP_DIGEST_FINAL => { session: u64, capacity: Option<u64> }
+    /// `C_DigestFinal` response.
+    DigestFinalResponse = OP_DIGEST_FINAL => { output: OutputData }
 }

@@ -213,6 +213,122 @@ fn every_message_round_trips() {
 }
 
 #[test]
+fn every_later_message_round_trips() {
+    let out = || OutputData::Data(vec![7; 48]);
+    round_trip(CopyObjectRequest {
+        session: 9,
+        object: 11,
+        template: vec![3],
+    });
+    round_trip(CopyObjectResponse { object: 12 });
+    round_trip(GetObjectSizeRequest {
+        session: 9,
+        object: 11,
+    });
+    round_trip(GetObjectSizeResponse { size: 4096 });
+    round_trip(SignUpdateRequest {
+        session: 9,
+        data: b"part".to_vec(),
+    });
+    round_trip(SignUpdateResponse {});
+    round_trip(SignFinalRequest {
+        session: 9,
+        capacity: Some(64),
+    });
+    round_trip(SignFinalResponse { output: out() });
+    round_trip(VerifyUpdateRequest {
+        session: 9,
+        data: b"part".to_vec(),
+    });
+    round_trip(VerifyFinalRequest {
+        session: 9,
+        signature: vec![1; 64],
+    });
+    round_trip(VerifyFinalResponse {});
+    round_trip(GenerateKeyRequest {
+        session: 9,
+        mechanism: mech(),
+        template: vec![1, 2],
+    });
+    round_trip(GenerateKeyResponse { key: 13 });
+    round_trip(WrapKeyRequest {
+        session: 9,
+        mechanism: mech(),
+        wrapping_key: 13,
+        key: 14,
+        capacity: None,
+    });
+    round_trip(WrapKeyResponse {
+        output: OutputData::Length(40),
+    });
+    round_trip(UnwrapKeyRequest {
+        session: 9,
+        mechanism: mech(),
+        unwrapping_key: 13,
+        wrapped: vec![5; 40],
+        template: vec![1],
+    });
+    round_trip(UnwrapKeyResponse { key: 15 });
+    round_trip(DeriveKeyRequest {
+        session: 9,
+        mechanism: mech(),
+        base_key: 13,
+        template: vec![1],
+    });
+    round_trip(DeriveKeyResponse { key: 16 });
+    round_trip(EncryptInitRequest {
+        session: 9,
+        mechanism: mech(),
+        key: 13,
+    });
+    round_trip(EncryptRequest {
+        session: 9,
+        data: vec![0; 4096],
+        capacity: Some(4112),
+    });
+    round_trip(EncryptResponse { output: out() });
+    round_trip(EncryptUpdateRequest {
+        session: 9,
+        data: vec![0; 16],
+        capacity: None,
+    });
+    round_trip(EncryptFinalRequest {
+        session: 9,
+        capacity: Some(16),
+    });
+    round_trip(EncryptFinalResponse { output: out() });
+    round_trip(DecryptInitRequest {
+        session: 9,
+        mechanism: mech(),
+        key: 13,
+    });
+    round_trip(DecryptRequest {
+        session: 9,
+        data: vec![0; 32],
+        capacity: None,
+    });
+    round_trip(DecryptUpdateResponse { output: out() });
+    round_trip(DecryptFinalRequest {
+        session: 9,
+        capacity: None,
+    });
+    round_trip(DigestInitRequest {
+        session: 9,
+        mechanism: mech(),
+    });
+    round_trip(DigestRequest {
+        session: 9,
+        data: b"abc".to_vec(),
+        capacity: Some(32),
+    });
+    round_trip(DigestUpdateRequest {
+        session: 9,
+        data: b"abc".to_vec(),
+    });
+    round_trip(DigestFinalResponse { output: out() });
+}
+
+#[test]
 fn opcodes_are_unique_and_clear_of_hello() {
     let mut ops: Vec<u16> = OPCODES.iter().map(|(op, _)| *op).collect();
     ops.sort_unstable();
@@ -297,6 +413,29 @@ fn decode_all(bytes: &[u8]) {
         VerifyRequest,
         GenerateKeyPairRequest,
         GenerateKeyPairResponse,
+        CopyObjectRequest,
+        GetObjectSizeResponse,
+        SignUpdateRequest,
+        SignFinalRequest,
+        SignFinalResponse,
+        VerifyFinalRequest,
+        GenerateKeyRequest,
+        WrapKeyRequest,
+        WrapKeyResponse,
+        UnwrapKeyRequest,
+        DeriveKeyRequest,
+        EncryptInitRequest,
+        EncryptRequest,
+        EncryptResponse,
+        EncryptUpdateRequest,
+        EncryptFinalRequest,
+        DecryptRequest,
+        DecryptUpdateRequest,
+        DecryptFinalResponse,
+        DigestInitRequest,
+        DigestRequest,
+        DigestUpdateRequest,
+        DigestFinalResponse,
     );
 }
 
