@@ -242,6 +242,58 @@ fn role_of(user_type: u64) -> Result<PartitionRole, Fail> {
     }
 }
 
+/// `CK_TOKEN_INFO.flags` of a partition from its roles' states.
+fn token_flags(initialized: bool, roles: &[strongroom_module::RoleStatus]) -> u64 {
+    const CKF_RNG: u64 = 0x1;
+    const CKF_LOGIN_REQUIRED: u64 = 0x4;
+    const CKF_USER_PIN_INITIALIZED: u64 = 0x8;
+    const CKF_RESTORE_KEY_NOT_NEEDED: u64 = 0x20;
+    const CKF_TOKEN_INITIALIZED: u64 = 0x400;
+    const CKF_USER_PIN_COUNT_LOW: u64 = 0x1_0000;
+    const CKF_USER_PIN_LOCKED: u64 = 0x4_0000;
+    const CKF_USER_PIN_TO_BE_CHANGED: u64 = 0x8_0000;
+    const CKF_SO_PIN_COUNT_LOW: u64 = 0x10_0000;
+    const CKF_SO_PIN_LOCKED: u64 = 0x40_0000;
+    const CKF_SO_PIN_TO_BE_CHANGED: u64 = 0x80_0000;
+    let mut flags = CKF_RNG | CKF_LOGIN_REQUIRED | CKF_RESTORE_KEY_NOT_NEEDED;
+    if initialized {
+        flags |= CKF_TOKEN_INITIALIZED;
+    }
+    for r in roles.iter().filter(|r| r.initialized) {
+        let (count_low, locked, to_change) = match r.role {
+            PartitionRole::So => (
+                CKF_SO_PIN_COUNT_LOW,
+                CKF_SO_PIN_LOCKED,
+                CKF_SO_PIN_TO_BE_CHANGED,
+            ),
+            PartitionRole::CryptoOfficer => {
+                flags |= CKF_USER_PIN_INITIALIZED;
+                (
+                    CKF_USER_PIN_COUNT_LOW,
+                    CKF_USER_PIN_LOCKED,
+                    CKF_USER_PIN_TO_BE_CHANGED,
+                )
+            }
+            _ => continue,
+        };
+        if r.failures > 0 {
+            flags |= count_low;
+        }
+        if r.locked {
+            flags |= locked;
+        }
+        if r.must_change {
+            flags |= to_change;
+        }
+    }
+    flags
+}
+
+/// The caller's buffer length of an output-producing request (`None`: a length query).
+fn capacity(c: Option<u64>) -> Option<usize> {
+    c.map(|c| usize::try_from(c).unwrap_or(usize::MAX))
+}
+
 fn output(out: Output) -> m::OutputData {
     match out {
         Output::Length(n) => m::OutputData::Length(n as u64),
@@ -259,6 +311,7 @@ const DEFAULT_DOMAIN: &str = "defaultdomain";
 fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
     let id = ctx.access.id;
     let sh = SessionHandle::from_value;
+    let oh = ObjectHandle::from_value;
     match opcode {
         m::OP_GET_SLOT_LIST => {
             let _: m::GetSlotListRequest = req(payload)?;
@@ -287,11 +340,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
                 .into_iter()
                 .find(|p| p.serial == r.serial)
                 .ok_or(Fail::code(ret::SR_RET_CONTAINER_HANDLE_INVALID))?;
+            let initialized = module.partition_initialized(r.serial)?;
+            let roles = module.role_list(r.serial)?;
             ok(&m::GetTokenInfoResponse {
                 serial: r.serial,
                 label: module.partition_label(r.serial)?.unwrap_or_default(),
-                initialized: module.partition_initialized(r.serial)?,
-                flags: 0,
+                initialized,
+                flags: token_flags(initialized, &roles),
                 session_count: 0,
                 max_session_count: strongroom_module::MAX_SESSIONS as u64,
                 total_memory: info.total,
@@ -508,8 +563,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::SignRequest = req(payload)?;
             let module = ctx.access.module();
             session_serial(ctx, &module, r.session)?;
-            let capacity = r.capacity.map(|c| usize::try_from(c).unwrap_or(usize::MAX));
-            let out = module.sign(id, sh(r.session), &r.data, capacity)?;
+            let out = module.sign(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::SignResponse {
                 output: output(out),
             })
@@ -543,6 +597,208 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             ok(&m::GenerateKeyPairResponse {
                 public_key: pubk.value(),
                 private_key: privk.value(),
+            })
+        }
+        m::OP_COPY_OBJECT => {
+            let r: m::CopyObjectRequest = req(payload)?;
+            let t = template(&r.template)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let h = module.copy_object(id, sh(r.session), oh(r.object), &t)?;
+            ok(&m::CopyObjectResponse { object: h.value() })
+        }
+        m::OP_GET_OBJECT_SIZE => {
+            let r: m::GetObjectSizeRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let size = module.object_size(id, sh(r.session), oh(r.object))?;
+            ok(&m::GetObjectSizeResponse { size })
+        }
+        m::OP_SIGN_UPDATE => {
+            let r: m::SignUpdateRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.sign_update(id, sh(r.session), &r.data)?;
+            ok(&m::SignUpdateResponse {})
+        }
+        m::OP_SIGN_FINAL => {
+            let r: m::SignFinalRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.sign_final(id, sh(r.session), capacity(r.capacity))?;
+            ok(&m::SignFinalResponse {
+                output: output(out),
+            })
+        }
+        m::OP_VERIFY_UPDATE => {
+            let r: m::VerifyUpdateRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.verify_update(id, sh(r.session), &r.data)?;
+            ok(&m::VerifyUpdateResponse {})
+        }
+        m::OP_VERIFY_FINAL => {
+            let r: m::VerifyFinalRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.verify_final(id, sh(r.session), &r.signature)?;
+            ok(&m::VerifyFinalResponse {})
+        }
+        m::OP_GENERATE_KEY => {
+            let r: m::GenerateKeyRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let t = template(&r.template)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let key = module.generate_key(id, sh(r.session), &mech, &t)?;
+            ok(&m::GenerateKeyResponse { key: key.value() })
+        }
+        m::OP_WRAP_KEY => {
+            let r: m::WrapKeyRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.wrap_key(
+                id,
+                sh(r.session),
+                &mech,
+                oh(r.wrapping_key),
+                oh(r.key),
+                capacity(r.capacity),
+            )?;
+            ok(&m::WrapKeyResponse {
+                output: output(out),
+            })
+        }
+        m::OP_UNWRAP_KEY => {
+            let r: m::UnwrapKeyRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let t = template(&r.template)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let key = module.unwrap_key(
+                id,
+                sh(r.session),
+                &mech,
+                oh(r.unwrapping_key),
+                &r.wrapped,
+                &t,
+            )?;
+            ok(&m::UnwrapKeyResponse { key: key.value() })
+        }
+        m::OP_DERIVE_KEY => {
+            let r: m::DeriveKeyRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let t = template(&r.template)?;
+            let mut module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let key = module.derive_key(id, sh(r.session), &mech, oh(r.base_key), &t)?;
+            ok(&m::DeriveKeyResponse { key: key.value() })
+        }
+        m::OP_ENCRYPT_INIT | m::OP_DECRYPT_INIT => {
+            let (session, spec, key) = if opcode == m::OP_ENCRYPT_INIT {
+                let r: m::EncryptInitRequest = req(payload)?;
+                (r.session, r.mechanism, r.key)
+            } else {
+                let r: m::DecryptInitRequest = req(payload)?;
+                (r.session, r.mechanism, r.key)
+            };
+            let mech = mechanism(&spec)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, session)?;
+            if opcode == m::OP_ENCRYPT_INIT {
+                module.encrypt_init(id, sh(session), &mech, oh(key))?;
+                ok(&m::EncryptInitResponse {})
+            } else {
+                module.decrypt_init(id, sh(session), &mech, oh(key))?;
+                ok(&m::DecryptInitResponse {})
+            }
+        }
+        m::OP_ENCRYPT => {
+            let r: m::EncryptRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.encrypt(id, sh(r.session), &r.data, capacity(r.capacity))?;
+            ok(&m::EncryptResponse {
+                output: output(out),
+            })
+        }
+        m::OP_ENCRYPT_UPDATE => {
+            let r: m::EncryptUpdateRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.encrypt_update(id, sh(r.session), &r.data, capacity(r.capacity))?;
+            ok(&m::EncryptUpdateResponse {
+                output: output(out),
+            })
+        }
+        m::OP_ENCRYPT_FINAL => {
+            let r: m::EncryptFinalRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.encrypt_final(id, sh(r.session), capacity(r.capacity))?;
+            ok(&m::EncryptFinalResponse {
+                output: output(out),
+            })
+        }
+        m::OP_DECRYPT => {
+            let r: m::DecryptRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.decrypt(id, sh(r.session), &r.data, capacity(r.capacity))?;
+            ok(&m::DecryptResponse {
+                output: output(out),
+            })
+        }
+        m::OP_DECRYPT_UPDATE => {
+            let r: m::DecryptUpdateRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.decrypt_update(id, sh(r.session), &r.data, capacity(r.capacity))?;
+            ok(&m::DecryptUpdateResponse {
+                output: output(out),
+            })
+        }
+        m::OP_DECRYPT_FINAL => {
+            let r: m::DecryptFinalRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.decrypt_final(id, sh(r.session), capacity(r.capacity))?;
+            ok(&m::DecryptFinalResponse {
+                output: output(out),
+            })
+        }
+        m::OP_DIGEST_INIT => {
+            let r: m::DigestInitRequest = req(payload)?;
+            let mech = mechanism(&r.mechanism)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.digest_init(id, sh(r.session), &mech)?;
+            ok(&m::DigestInitResponse {})
+        }
+        m::OP_DIGEST => {
+            let r: m::DigestRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.digest(id, sh(r.session), &r.data, capacity(r.capacity))?;
+            ok(&m::DigestResponse {
+                output: output(out),
+            })
+        }
+        m::OP_DIGEST_UPDATE => {
+            let r: m::DigestUpdateRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            module.digest_update(id, sh(r.session), &r.data)?;
+            ok(&m::DigestUpdateResponse {})
+        }
+        m::OP_DIGEST_FINAL => {
+            let r: m::DigestFinalRequest = req(payload)?;
+            let module = ctx.access.module();
+            session_serial(ctx, &module, r.session)?;
+            let out = module.digest_final(id, sh(r.session), capacity(r.capacity))?;
+            ok(&m::DigestFinalResponse {
+                output: output(out),
             })
         }
         _ => Err(Fail::code(ret::SR_RET_FUNCTION_NOT_SUPPORTED)),

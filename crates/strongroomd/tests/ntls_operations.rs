@@ -1,0 +1,695 @@
+//! The cipher, digest and key-management requests over the real NTLS link to a real
+//! `strongroomd run`: AES key generation, AES-GCM and AES-CBC-PAD (single and multi-part,
+//! with length queries and short buffers), digests, multi-part signing, key wrapping and
+//! unwrapping, ECDH derivation, object copy and size, and the token flags a client sees.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::ntls::{ClientId, NtlsAppliance, OP_ERROR, PARTITION, timeouts};
+use strongroom_client::Connection;
+use strongroom_module::{Attribute, GcmParams, Mechanism, Template};
+use strongroom_proto::messages::{self as m, Message};
+
+const CKA_CLASS: u64 = 0x0;
+const CKA_TOKEN: u64 = 0x1;
+const CKA_LABEL: u64 = 0x3;
+const CKA_VALUE: u64 = 0x11;
+const CKA_KEY_TYPE: u64 = 0x100;
+const CKA_ENCRYPT: u64 = 0x104;
+const CKA_DECRYPT: u64 = 0x105;
+const CKA_WRAP: u64 = 0x106;
+const CKA_UNWRAP: u64 = 0x107;
+const CKA_SIGN: u64 = 0x108;
+const CKA_VERIFY: u64 = 0x10A;
+const CKA_DERIVE: u64 = 0x10C;
+const CKA_VALUE_LEN: u64 = 0x161;
+const CKA_EXTRACTABLE: u64 = 0x162;
+const CKA_SENSITIVE: u64 = 0x103;
+const CKA_EC_PARAMS: u64 = 0x180;
+const CKA_EC_POINT: u64 = 0x181;
+const CKO_SECRET_KEY: u64 = 0x4;
+const CKK_AES: u64 = 0x1F;
+const CKK_GENERIC_SECRET: u64 = 0x10;
+const CKM_SHA256: u64 = 0x250;
+const CKM_ECDSA_SHA256: u64 = 0x1044;
+const CKM_EC_KEY_PAIR_GEN: u64 = 0x1040;
+const CKM_AES_KEY_GEN: u64 = 0x1080;
+const CKM_AES_KEY_WRAP_KWP: u64 = 0x210B;
+const CKU_SO: u64 = 0;
+const CKU_USER: u64 = 1;
+const P256: &[u8] = &[0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+
+const CKF_RNG: u64 = 0x1;
+const CKF_USER_PIN_INITIALIZED: u64 = 0x8;
+const CKF_TOKEN_INITIALIZED: u64 = 0x400;
+const CKF_USER_PIN_TO_BE_CHANGED: u64 = 0x8_0000;
+
+/// `SR_RET_BUFFER_TOO_SMALL`.
+const BUFFER_TOO_SMALL: u32 = 0x0150_0000;
+
+fn call<Q: Message, A: Message>(conn: &Connection, req: &Q) -> Result<A, m::ErrorResponse> {
+    let frame = conn.call(Q::OPCODE, &m::encode(req)).expect("transport");
+    if frame.opcode == OP_ERROR {
+        return Err(m::decode(&frame.payload).expect("error answer decodes"));
+    }
+    assert_eq!(frame.opcode, A::OPCODE, "answer opcode");
+    Ok(m::decode(&frame.payload).expect("answer decodes"))
+}
+
+fn template(attrs: Vec<Attribute>) -> Vec<u8> {
+    Template::new(attrs).expect("template").encode()
+}
+
+fn spec(mech: &Mechanism) -> m::MechanismSpec {
+    m::MechanismSpec {
+        mechanism: mech.ckm(),
+        params: mech.encode_params(),
+    }
+}
+
+fn plain(mechanism: u64) -> m::MechanismSpec {
+    m::MechanismSpec {
+        mechanism,
+        params: vec![],
+    }
+}
+
+fn data(out: m::OutputData) -> Vec<u8> {
+    match out {
+        m::OutputData::Data(d) => d,
+        m::OutputData::Length(n) => panic!("a length ({n}) where data was expected"),
+    }
+}
+
+fn gcm(iv: u8) -> Mechanism {
+    Mechanism::AesGcm(GcmParams {
+        iv: vec![iv; 12],
+        iv_bits: 96,
+        aad: b"header".to_vec(),
+        tag_bits: 128,
+    })
+}
+
+/// An appliance with a registered client, an initialized partition and a logged-in Crypto
+/// Officer whose password has been changed; returns the connection and the session.
+fn ready() -> (NtlsAppliance, Arc<Connection>, u64, u64) {
+    let app = NtlsAppliance::start();
+    let id = ClientId::new("127.0.0.1");
+    app.register("c1", "127.0.0.1", &id);
+    let out = app.console(&format!(
+        "client assignPartition -client c1 -partition {PARTITION}"
+    ));
+    assert!(out.contains("successful"), "{out}");
+    let conn = Connection::connect(
+        &app.addr(),
+        "127.0.0.1",
+        id.tls(&app.server_cert()),
+        timeouts(),
+    )
+    .expect("connect");
+    let slots: m::GetSlotListResponse = call(&conn, &m::GetSlotListRequest {}).expect("slots");
+    let serial = slots.slots[0].serial;
+    let info: m::GetTokenInfoResponse =
+        call(&conn, &m::GetTokenInfoRequest { serial }).expect("token info");
+    assert_eq!(info.flags & CKF_TOKEN_INITIALIZED, 0);
+    assert_ne!(info.flags & CKF_RNG, 0);
+    let _: m::InitTokenResponse = call(
+        &conn,
+        &m::InitTokenRequest {
+            serial,
+            so_pin: b"Pso-Pass-123".to_vec(),
+            label: "Ops Token".into(),
+            domain: None,
+        },
+    )
+    .expect("init token");
+    let s: m::OpenSessionResponse = call(
+        &conn,
+        &m::OpenSessionRequest {
+            serial,
+            read_write: true,
+        },
+    )
+    .expect("session");
+    let s = s.session;
+    let login = |user_type, pin: &[u8]| {
+        call::<_, m::LoginResponse>(
+            &conn,
+            &m::LoginRequest {
+                session: s,
+                user_type,
+                pin: pin.to_vec(),
+            },
+        )
+        .expect("login");
+    };
+    login(CKU_SO, b"Pso-Pass-123");
+    let _: m::InitPinResponse = call(
+        &conn,
+        &m::InitPinRequest {
+            session: s,
+            pin: b"Co-Initial-1".to_vec(),
+        },
+    )
+    .expect("init pin");
+    let info: m::GetTokenInfoResponse =
+        call(&conn, &m::GetTokenInfoRequest { serial }).expect("token info");
+    assert_eq!(info.label, "Ops Token");
+    assert_ne!(info.flags & CKF_TOKEN_INITIALIZED, 0, "{:#x}", info.flags);
+    assert_ne!(
+        info.flags & CKF_USER_PIN_INITIALIZED,
+        0,
+        "{:#x}",
+        info.flags
+    );
+    assert_ne!(
+        info.flags & CKF_USER_PIN_TO_BE_CHANGED,
+        0,
+        "{:#x}",
+        info.flags
+    );
+    let _: m::LogoutResponse = call(&conn, &m::LogoutRequest { session: s }).expect("logout");
+    login(CKU_USER, b"Co-Initial-1");
+    let _: m::SetPinResponse = call(
+        &conn,
+        &m::SetPinRequest {
+            session: s,
+            old_pin: b"Co-Initial-1".to_vec(),
+            new_pin: b"Co-Changed-22".to_vec(),
+        },
+    )
+    .expect("set pin");
+    let info: m::GetTokenInfoResponse =
+        call(&conn, &m::GetTokenInfoRequest { serial }).expect("token info");
+    assert_eq!(
+        info.flags & CKF_USER_PIN_TO_BE_CHANGED,
+        0,
+        "{:#x}",
+        info.flags
+    );
+    (app, conn, serial, s)
+}
+
+fn aes_key(conn: &Connection, s: u64, label: &str, extractable: bool) -> u64 {
+    let r: m::GenerateKeyResponse = call(
+        conn,
+        &m::GenerateKeyRequest {
+            session: s,
+            mechanism: plain(CKM_AES_KEY_GEN),
+            template: template(vec![
+                Attribute::from_ulong(CKA_VALUE_LEN, 32),
+                Attribute::from_bool(CKA_TOKEN, true),
+                Attribute::new(CKA_LABEL, label.as_bytes().to_vec()),
+                Attribute::from_bool(CKA_ENCRYPT, true),
+                Attribute::from_bool(CKA_DECRYPT, true),
+                Attribute::from_bool(CKA_WRAP, true),
+                Attribute::from_bool(CKA_UNWRAP, true),
+                Attribute::from_bool(CKA_EXTRACTABLE, extractable),
+            ]),
+        },
+    )
+    .expect("generate AES key");
+    r.key
+}
+
+#[test]
+fn ciphers_digests_and_signatures_over_the_wire() {
+    let (_app, conn, _serial, s) = ready();
+    let key = aes_key(&conn, s, "gcm", false);
+    let message = vec![0x5A; 4096];
+
+    // AES-GCM single-part: a length query, a short buffer (with the length needed), then the
+    // ciphertext and tag.
+    let _: m::EncryptInitResponse = call(
+        &conn,
+        &m::EncryptInitRequest {
+            session: s,
+            mechanism: spec(&gcm(1)),
+            key,
+        },
+    )
+    .expect("encrypt init");
+    let q: m::EncryptResponse = call(
+        &conn,
+        &m::EncryptRequest {
+            session: s,
+            data: message.clone(),
+            capacity: None,
+        },
+    )
+    .expect("length query");
+    assert_eq!(q.output, m::OutputData::Length(4096 + 16));
+    let short = call::<_, m::EncryptResponse>(
+        &conn,
+        &m::EncryptRequest {
+            session: s,
+            data: message.clone(),
+            capacity: Some(100),
+        },
+    )
+    .expect_err("a short buffer is refused");
+    assert_eq!(short.code, BUFFER_TOO_SMALL);
+    assert_eq!(short.needed, Some(4096 + 16));
+    let c: m::EncryptResponse = call(
+        &conn,
+        &m::EncryptRequest {
+            session: s,
+            data: message.clone(),
+            capacity: Some(4096 + 16),
+        },
+    )
+    .expect("encrypt");
+    let ciphertext = data(c.output);
+    assert_eq!(ciphertext.len(), 4096 + 16);
+    assert_ne!(&ciphertext[..4096], &message[..]);
+
+    // Decrypt in parts; a flipped tag bit is refused.
+    let decrypt = |ct: &[u8]| -> Result<Vec<u8>, m::ErrorResponse> {
+        let _: m::DecryptInitResponse = call(
+            &conn,
+            &m::DecryptInitRequest {
+                session: s,
+                mechanism: spec(&gcm(1)),
+                key,
+            },
+        )?;
+        let mut out = Vec::new();
+        for part in ct.chunks(1000) {
+            let u: m::DecryptUpdateResponse = call(
+                &conn,
+                &m::DecryptUpdateRequest {
+                    session: s,
+                    data: part.to_vec(),
+                    capacity: Some(8192),
+                },
+            )?;
+            out.extend(data(u.output));
+        }
+        let f: m::DecryptFinalResponse = call(
+            &conn,
+            &m::DecryptFinalRequest {
+                session: s,
+                capacity: Some(8192),
+            },
+        )?;
+        out.extend(data(f.output));
+        Ok(out)
+    };
+    assert_eq!(decrypt(&ciphertext).expect("decrypt"), message);
+    let mut bad = ciphertext.clone();
+    *bad.last_mut().expect("tag") ^= 1;
+    assert!(decrypt(&bad).is_err(), "a forged tag must be refused");
+
+    // AES-CBC-PAD multi-part encryption equals single-part.
+    let cbc = Mechanism::AesCbcPad([7; 16]);
+    let _: m::EncryptInitResponse = call(
+        &conn,
+        &m::EncryptInitRequest {
+            session: s,
+            mechanism: spec(&cbc),
+            key,
+        },
+    )
+    .expect("init");
+    let whole: m::EncryptResponse = call(
+        &conn,
+        &m::EncryptRequest {
+            session: s,
+            data: b"thirty-three bytes of plaintext!!".to_vec(),
+            capacity: Some(64),
+        },
+    )
+    .expect("encrypt");
+    let whole = data(whole.output);
+    assert_eq!(whole.len(), 48);
+    let _: m::EncryptInitResponse = call(
+        &conn,
+        &m::EncryptInitRequest {
+            session: s,
+            mechanism: spec(&cbc),
+            key,
+        },
+    )
+    .expect("init");
+    let mut parts = Vec::new();
+    for p in [&b"thirty-three"[..], &b" bytes of plaintext!!"[..]] {
+        let u: m::EncryptUpdateResponse = call(
+            &conn,
+            &m::EncryptUpdateRequest {
+                session: s,
+                data: p.to_vec(),
+                capacity: Some(64),
+            },
+        )
+        .expect("update");
+        parts.extend(data(u.output));
+    }
+    let f: m::EncryptFinalResponse = call(
+        &conn,
+        &m::EncryptFinalRequest {
+            session: s,
+            capacity: Some(64),
+        },
+    )
+    .expect("final");
+    parts.extend(data(f.output));
+    assert_eq!(parts, whole);
+
+    // SHA-256 single and multi-part, checked against the known answer for "abc".
+    let abc = [
+        0xBA, 0x78, 0x16, 0xBF, 0x8F, 0x01, 0xCF, 0xEA, 0x41, 0x41, 0x40, 0xDE, 0x5D, 0xAE, 0x22,
+        0x23, 0xB0, 0x03, 0x61, 0xA3, 0x96, 0x17, 0x7A, 0x9C, 0xB4, 0x10, 0xFF, 0x61, 0xF2, 0x00,
+        0x15, 0xAD,
+    ];
+    let _: m::DigestInitResponse = call(
+        &conn,
+        &m::DigestInitRequest {
+            session: s,
+            mechanism: plain(CKM_SHA256),
+        },
+    )
+    .expect("digest init");
+    let d: m::DigestResponse = call(
+        &conn,
+        &m::DigestRequest {
+            session: s,
+            data: b"abc".to_vec(),
+            capacity: Some(32),
+        },
+    )
+    .expect("digest");
+    assert_eq!(data(d.output), abc);
+    let _: m::DigestInitResponse = call(
+        &conn,
+        &m::DigestInitRequest {
+            session: s,
+            mechanism: plain(CKM_SHA256),
+        },
+    )
+    .expect("digest init");
+    for p in [b"a", b"b", b"c"] {
+        let _: m::DigestUpdateResponse = call(
+            &conn,
+            &m::DigestUpdateRequest {
+                session: s,
+                data: p.to_vec(),
+            },
+        )
+        .expect("digest update");
+    }
+    let d: m::DigestFinalResponse = call(
+        &conn,
+        &m::DigestFinalRequest {
+            session: s,
+            capacity: Some(32),
+        },
+    )
+    .expect("digest final");
+    assert_eq!(data(d.output), abc);
+
+    // Multi-part ECDSA: signed in parts, verified in parts and whole.
+    let keys: m::GenerateKeyPairResponse = call(
+        &conn,
+        &m::GenerateKeyPairRequest {
+            session: s,
+            mechanism: plain(CKM_EC_KEY_PAIR_GEN),
+            public_template: template(vec![
+                Attribute::new(CKA_EC_PARAMS, P256.to_vec()),
+                Attribute::from_bool(CKA_VERIFY, true),
+            ]),
+            private_template: template(vec![Attribute::from_bool(CKA_SIGN, true)]),
+        },
+    )
+    .expect("key pair");
+    let _: m::SignInitResponse = call(
+        &conn,
+        &m::SignInitRequest {
+            session: s,
+            mechanism: plain(CKM_ECDSA_SHA256),
+            key: keys.private_key,
+        },
+    )
+    .expect("sign init");
+    for p in [&b"signed "[..], &b"in parts"[..]] {
+        let _: m::SignUpdateResponse = call(
+            &conn,
+            &m::SignUpdateRequest {
+                session: s,
+                data: p.to_vec(),
+            },
+        )
+        .expect("sign update");
+    }
+    let sig: m::SignFinalResponse = call(
+        &conn,
+        &m::SignFinalRequest {
+            session: s,
+            capacity: Some(64),
+        },
+    )
+    .expect("sign final");
+    let signature = data(sig.output);
+    for (parts, good) in [
+        (vec![&b"signed in parts"[..]], true),
+        (vec![&b"signed "[..], &b"in parts"[..]], true),
+        (vec![&b"signed in part"[..]], false),
+    ] {
+        let _: m::VerifyInitResponse = call(
+            &conn,
+            &m::VerifyInitRequest {
+                session: s,
+                mechanism: plain(CKM_ECDSA_SHA256),
+                key: keys.public_key,
+            },
+        )
+        .expect("verify init");
+        for p in parts {
+            let _: m::VerifyUpdateResponse = call(
+                &conn,
+                &m::VerifyUpdateRequest {
+                    session: s,
+                    data: p.to_vec(),
+                },
+            )
+            .expect("verify update");
+        }
+        let r = call::<_, m::VerifyFinalResponse>(
+            &conn,
+            &m::VerifyFinalRequest {
+                session: s,
+                signature: signature.clone(),
+            },
+        );
+        assert_eq!(r.is_ok(), good, "{r:?}");
+    }
+}
+
+#[test]
+fn key_management_over_the_wire() {
+    let (_app, conn, _serial, s) = ready();
+    let kek = aes_key(&conn, s, "kek", false);
+    let target = aes_key(&conn, s, "target", true);
+    let unextractable = aes_key(&conn, s, "stays", false);
+
+    // Wrap with a length query, then unwrap as a new key that encrypts the same.
+    let wrap = |key| -> Result<m::WrapKeyResponse, m::ErrorResponse> {
+        call(
+            &conn,
+            &m::WrapKeyRequest {
+                session: s,
+                mechanism: plain(CKM_AES_KEY_WRAP_KWP),
+                wrapping_key: kek,
+                key,
+                capacity: Some(64),
+            },
+        )
+    };
+    let q: m::WrapKeyResponse = call(
+        &conn,
+        &m::WrapKeyRequest {
+            session: s,
+            mechanism: plain(CKM_AES_KEY_WRAP_KWP),
+            wrapping_key: kek,
+            key: target,
+            capacity: None,
+        },
+    )
+    .expect("length query");
+    assert_eq!(q.output, m::OutputData::Length(40));
+    let wrapped = data(wrap(target).expect("wrap").output);
+    assert_eq!(wrapped.len(), 40);
+    assert!(
+        wrap(unextractable).is_err(),
+        "an unextractable key must not be wrapped"
+    );
+    let unwrapped: m::UnwrapKeyResponse = call(
+        &conn,
+        &m::UnwrapKeyRequest {
+            session: s,
+            mechanism: plain(CKM_AES_KEY_WRAP_KWP),
+            unwrapping_key: kek,
+            wrapped: wrapped.clone(),
+            template: template(vec![
+                Attribute::from_ulong(CKA_CLASS, CKO_SECRET_KEY),
+                Attribute::from_ulong(CKA_KEY_TYPE, CKK_AES),
+                Attribute::from_bool(CKA_ENCRYPT, true),
+                Attribute::from_bool(CKA_DECRYPT, true),
+            ]),
+        },
+    )
+    .expect("unwrap");
+    let encrypt_with = |key| {
+        let _: m::EncryptInitResponse = call(
+            &conn,
+            &m::EncryptInitRequest {
+                session: s,
+                mechanism: spec(&gcm(9)),
+                key,
+            },
+        )
+        .expect("init");
+        let c: m::EncryptResponse = call(
+            &conn,
+            &m::EncryptRequest {
+                session: s,
+                data: b"same key, same ciphertext".to_vec(),
+                capacity: Some(64),
+            },
+        )
+        .expect("encrypt");
+        data(c.output)
+    };
+    assert_eq!(encrypt_with(target), encrypt_with(unwrapped.key));
+    let mut garbled = wrapped;
+    garbled[3] ^= 0x80;
+    assert!(
+        call::<_, m::UnwrapKeyResponse>(
+            &conn,
+            &m::UnwrapKeyRequest {
+                session: s,
+                mechanism: plain(CKM_AES_KEY_WRAP_KWP),
+                unwrapping_key: kek,
+                wrapped: garbled,
+                template: template(vec![
+                    Attribute::from_ulong(CKA_CLASS, CKO_SECRET_KEY),
+                    Attribute::from_ulong(CKA_KEY_TYPE, CKK_AES),
+                ]),
+            },
+        )
+        .is_err(),
+        "a garbled wrapped key must be refused"
+    );
+
+    // ECDH: two P-256 pairs derive the same secret from each other's public points.
+    let pair = || -> m::GenerateKeyPairResponse {
+        call(
+            &conn,
+            &m::GenerateKeyPairRequest {
+                session: s,
+                mechanism: plain(CKM_EC_KEY_PAIR_GEN),
+                public_template: template(vec![Attribute::new(CKA_EC_PARAMS, P256.to_vec())]),
+                private_template: template(vec![Attribute::from_bool(CKA_DERIVE, true)]),
+            },
+        )
+        .expect("key pair")
+    };
+    let point = |key| -> Vec<u8> {
+        let r: m::GetAttributeValueResponse = call(
+            &conn,
+            &m::GetAttributeValueRequest {
+                session: s,
+                object: key,
+                types: vec![CKA_EC_POINT],
+            },
+        )
+        .expect("point");
+        match &r.values[0] {
+            m::AttrValue::Value(v) => v.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let (a, b) = (pair(), pair());
+    let derive = |private, public: Vec<u8>| -> Vec<u8> {
+        let mech = Mechanism::Ecdh1Derive(strongroom_module::EcdhParams {
+            kdf: strongroom_module::EcdhKdf::Null,
+            shared_data: vec![],
+            public_data: public,
+        });
+        let k: m::DeriveKeyResponse = call(
+            &conn,
+            &m::DeriveKeyRequest {
+                session: s,
+                mechanism: spec(&mech),
+                base_key: private,
+                template: template(vec![
+                    Attribute::from_ulong(CKA_CLASS, CKO_SECRET_KEY),
+                    Attribute::from_ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET),
+                    Attribute::from_ulong(CKA_VALUE_LEN, 32),
+                    Attribute::from_bool(CKA_SENSITIVE, false),
+                    Attribute::from_bool(CKA_EXTRACTABLE, true),
+                ]),
+            },
+        )
+        .expect("derive");
+        let v: m::GetAttributeValueResponse = call(
+            &conn,
+            &m::GetAttributeValueRequest {
+                session: s,
+                object: k.key,
+                types: vec![CKA_VALUE],
+            },
+        )
+        .expect("value");
+        match &v.values[0] {
+            m::AttrValue::Value(v) => v.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let ab = derive(a.private_key, point(b.public_key));
+    let ba = derive(b.private_key, point(a.public_key));
+    assert_eq!(ab.len(), 32);
+    assert_eq!(ab, ba);
+
+    // Copy an object with a new label; both have a size; the copy can be destroyed alone.
+    let copy: m::CopyObjectResponse = call(
+        &conn,
+        &m::CopyObjectRequest {
+            session: s,
+            object: target,
+            template: template(vec![Attribute::new(CKA_LABEL, b"copy".to_vec())]),
+        },
+    )
+    .expect("copy");
+    for o in [target, copy.object] {
+        let size: m::GetObjectSizeResponse = call(
+            &conn,
+            &m::GetObjectSizeRequest {
+                session: s,
+                object: o,
+            },
+        )
+        .expect("size");
+        assert!(size.size > 0);
+    }
+    let _: m::DestroyObjectResponse = call(
+        &conn,
+        &m::DestroyObjectRequest {
+            session: s,
+            object: copy.object,
+        },
+    )
+    .expect("destroy");
+    assert!(
+        call::<_, m::GetObjectSizeResponse>(
+            &conn,
+            &m::GetObjectSizeRequest {
+                session: s,
+                object: copy.object,
+            },
+        )
+        .is_err()
+    );
+    assert_eq!(encrypt_with(target).len(), 25 + 16);
+}
