@@ -64,15 +64,41 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 /// PEM. Also places `server.pem` in the admin's file area.
 pub(crate) fn generate(data_dir: &Path, name: &str, limits: FileLimits) -> Result<String, String> {
     check_name(name)?;
+    let (cert_pem, key_pem, der) = self_signed(
+        name,
+        "Strongroom appliance",
+        ExtendedKeyUsagePurpose::ServerAuth,
+    )?;
+
+    let d = dir(data_dir);
+    std::fs::create_dir_all(&d)
+        .and_then(|()| std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|e| format!("cannot prepare {}: {e}", d.display()))?;
+    // Key first: until the certificate follows, loading reports the mismatch.
+    crate::users::write_atomically(&d.join(KEY_FILE), key_pem.as_bytes())?;
+    crate::users::write_atomically(&d.join(CERT_FILE), cert_pem.as_bytes())?;
+    export(data_dir, &cert_pem, limits)?;
+    tracing::info!(name, fingerprint = %fingerprint(&der), "NTLS certificate created");
+    Ok(cert_pem)
+}
+
+/// A new ECDSA P-256 key and a self-signed certificate for `name` (an IP address or host
+/// name) with the one extended key usage `usage`, valid for ten years from today: the
+/// certificate PEM, the key PEM and the certificate DER.
+pub(crate) fn self_signed(
+    name: &str,
+    organization: &str,
+    usage: ExtendedKeyUsagePurpose,
+) -> Result<(String, Zeroizing<String>, Vec<u8>), String> {
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-        .map_err(|e| format!("cannot generate the NTLS key: {e}"))?;
+        .map_err(|e| format!("cannot generate a P-256 key: {e}"))?;
     let mut params = CertificateParams::new(vec![name.to_owned()])
         .map_err(|e| format!("'{name}' cannot name a certificate: {e}"))?;
     params.distinguished_name.push(DnType::CommonName, name);
     params
         .distinguished_name
-        .push(DnType::OrganizationName, "Strongroom appliance");
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        .push(DnType::OrganizationName, organization);
+    params.extended_key_usages = vec![usage];
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let mut serial = [0u8; 16];
     aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial)
@@ -89,20 +115,12 @@ pub(crate) fn generate(data_dir: &Path, name: &str, limits: FileLimits) -> Resul
     params.not_after = rcgen::date_time_ymd(year + 10, month, day.min(28));
     let cert = params
         .self_signed(&key)
-        .map_err(|e| format!("cannot sign the NTLS certificate: {e}"))?;
-    let cert_pem = cert.pem();
-    let key_pem = Zeroizing::new(key.serialize_pem());
-
-    let d = dir(data_dir);
-    std::fs::create_dir_all(&d)
-        .and_then(|()| std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)))
-        .map_err(|e| format!("cannot prepare {}: {e}", d.display()))?;
-    // Key first: until the certificate follows, loading reports the mismatch.
-    crate::users::write_atomically(&d.join(KEY_FILE), key_pem.as_bytes())?;
-    crate::users::write_atomically(&d.join(CERT_FILE), cert_pem.as_bytes())?;
-    export(data_dir, &cert_pem, limits)?;
-    tracing::info!(name, fingerprint = %fingerprint(cert.der()), "NTLS certificate created");
-    Ok(cert_pem)
+        .map_err(|e| format!("cannot sign the certificate: {e}"))?;
+    Ok((
+        cert.pem(),
+        Zeroizing::new(key.serialize_pem()),
+        cert.der().to_vec(),
+    ))
 }
 
 /// Places `server.pem` in the admin's file area.
