@@ -265,6 +265,18 @@ pub const OP_DIGEST_UPDATE: u16 = 0x7A;
 /// `C_DigestFinal`.
 pub const OP_DIGEST_FINAL: u16 = 0x7B;
 
+/// Vendor call: the partition's roles and their states (`role list`).
+pub const OP_ROLE_LIST: u16 = 0x90;
+/// Vendor call: the logged-in parent role creates a role (`role init`): the Partition SO the
+/// Crypto Officer or Limited Crypto Officer, the Crypto Officer the Crypto User.
+pub const OP_ROLE_INIT: u16 = 0x91;
+/// Vendor call: the logged-in parent role sets a new password for a role (`role resetpw`).
+pub const OP_ROLE_RESET: u16 = 0x92;
+/// Vendor call: the partition's capabilities and policies as text (`partition showpolicies`).
+pub const OP_PARTITION_POLICIES: u16 = 0x93;
+/// Vendor call: the Partition SO changes a partition policy (`partition changepolicy`).
+pub const OP_CHANGE_PARTITION_POLICY: u16 = 0x94;
+
 /// The opcode table: every call opcode and its PKCS#11 name.
 pub const OPCODES: &[(u16, &str)] = &[
     (OP_ERROR, "Error"),
@@ -317,6 +329,11 @@ pub const OPCODES: &[(u16, &str)] = &[
     (OP_DIGEST, "C_Digest"),
     (OP_DIGEST_UPDATE, "C_DigestUpdate"),
     (OP_DIGEST_FINAL, "C_DigestFinal"),
+    (OP_ROLE_LIST, "SR_RoleList"),
+    (OP_ROLE_INIT, "SR_RoleInit"),
+    (OP_ROLE_RESET, "SR_RoleReset"),
+    (OP_PARTITION_POLICIES, "SR_PartitionPolicies"),
+    (OP_CHANGE_PARTITION_POLICY, "SR_ChangePartitionPolicy"),
 ];
 
 /// The name of an opcode, if it is in the table.
@@ -347,6 +364,27 @@ impl Bounded for SlotEntry {
 impl Bounded for Vec<SlotEntry> {
     fn bounded(&self) -> bool {
         self.len() <= MAX_ITEMS && self.iter().all(Bounded::bounded)
+    }
+}
+
+/// One role of a partition and its state (`role list`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleEntry {
+    /// The role as a user type (`CKU_*` or a vendor type).
+    pub user_type: u64,
+    /// Whether it has a credential.
+    pub initialized: bool,
+    /// Whether it is locked out.
+    pub locked: bool,
+    /// Whether its credential must be changed before use.
+    pub must_change: bool,
+    /// Consecutive failed logins.
+    pub failures: u32,
+}
+
+impl Bounded for Vec<RoleEntry> {
+    fn bounded(&self) -> bool {
+        self.len() <= MAX_ITEMS
     }
 }
 
@@ -722,4 +760,38 @@ messages! {
     DigestFinalRequest = OP_DIGEST_FINAL => { session: u64, capacity: Option<u64> }
     /// `C_DigestFinal` response.
     DigestFinalResponse = OP_DIGEST_FINAL => { output: OutputData }
+
+    /// `SR_RoleList` request.
+    RoleListRequest = OP_ROLE_LIST => { serial: u64 }
+    /// `SR_RoleList` response: every role of the partition.
+    RoleListResponse = OP_ROLE_LIST => { roles: Vec<RoleEntry> }
+
+    /// `SR_RoleInit` request: `user_type` names the role to create.
+    RoleInitRequest = OP_ROLE_INIT => { session: u64, user_type: u64, pin: Vec<u8> }
+    /// `SR_RoleInit` response.
+    RoleInitResponse = OP_ROLE_INIT => {}
+
+    /// `SR_RoleReset` request: `user_type` names the role to reset.
+    RoleResetRequest = OP_ROLE_RESET => { session: u64, user_type: u64, pin: Vec<u8> }
+    /// `SR_RoleReset` response.
+    RoleResetResponse = OP_ROLE_RESET => {}
+
+    /// `SR_PartitionPolicies` request.
+    PartitionPoliciesRequest = OP_PARTITION_POLICIES => { serial: u64 }
+    /// `SR_PartitionPolicies` response: the `partition showpolicies` text (UTF-8).
+    PartitionPoliciesResponse = OP_PARTITION_POLICIES => { text: Vec<u8> }
+
+    /// `SR_ChangePartitionPolicy` request, by the Partition SO logged in on `session`.
+    ChangePartitionPolicyRequest = OP_CHANGE_PARTITION_POLICY => {
+        session: u64,
+        policy: u32,
+        value: u32,
+    }
+    /// `SR_ChangePartitionPolicy` response.
+    ChangePartitionPolicyResponse = OP_CHANGE_PARTITION_POLICY => {
+        /// The value before.
+        old: u32,
+        /// Whether the change destroyed the partition's objects (a destructive policy).
+        destroyed_objects: bool,
+    }
 }

@@ -693,3 +693,108 @@ fn key_management_over_the_wire() {
     );
     assert_eq!(encrypt_with(target).len(), 25 + 16);
 }
+
+const CKU_CRYPTO_USER: u64 = 0x8000_0001;
+/// Partition policy 26: the maximum PIN length.
+const MAX_PIN_LENGTH_POLICY: u32 = 26;
+
+#[test]
+fn roles_and_partition_policies_over_the_wire() {
+    let (_app, conn, serial, s) = ready();
+    let roles = |conn: &Connection| -> Vec<m::RoleEntry> {
+        let r: m::RoleListResponse = call(conn, &m::RoleListRequest { serial }).expect("role list");
+        r.roles
+    };
+    let of = |list: &[m::RoleEntry], t: u64| -> m::RoleEntry {
+        list.iter()
+            .find(|r| r.user_type == t)
+            .cloned()
+            .unwrap_or_else(|| panic!("no role {t:#x} in {list:?}"))
+    };
+    let list = roles(&conn);
+    assert!(of(&list, CKU_SO).initialized);
+    assert!(of(&list, CKU_USER).initialized);
+    assert!(!of(&list, CKU_USER).must_change);
+    assert!(!of(&list, CKU_CRYPTO_USER).initialized);
+
+    // The Crypto Officer (logged in) creates the Crypto User, who must change the password.
+    let _: m::RoleInitResponse = call(
+        &conn,
+        &m::RoleInitRequest {
+            session: s,
+            user_type: CKU_CRYPTO_USER,
+            pin: b"Cu-Initial-1".to_vec(),
+        },
+    )
+    .expect("role init");
+    let cu = of(&roles(&conn), CKU_CRYPTO_USER);
+    assert!(cu.initialized && cu.must_change, "{cu:?}");
+    // The Crypto Officer cannot create a Crypto Officer (that is the Partition SO's).
+    assert!(
+        call::<_, m::RoleInitResponse>(
+            &conn,
+            &m::RoleInitRequest {
+                session: s,
+                user_type: CKU_USER,
+                pin: b"Co-Another-1".to_vec(),
+            },
+        )
+        .is_err()
+    );
+    // Reset by the Crypto Officer; an unknown user type is refused.
+    let _: m::RoleResetResponse = call(
+        &conn,
+        &m::RoleResetRequest {
+            session: s,
+            user_type: CKU_CRYPTO_USER,
+            pin: b"Cu-Reset-22".to_vec(),
+        },
+    )
+    .expect("role reset");
+    assert!(
+        call::<_, m::RoleResetResponse>(
+            &conn,
+            &m::RoleResetRequest {
+                session: s,
+                user_type: 0x8000_0077,
+                pin: b"Whatever-1".to_vec(),
+            },
+        )
+        .is_err()
+    );
+
+    // The policies text; a change by anyone but the Partition SO is refused.
+    let text: m::PartitionPoliciesResponse =
+        call(&conn, &m::PartitionPoliciesRequest { serial }).expect("policies");
+    let text = String::from_utf8(text.text).expect("UTF-8");
+    assert!(
+        text.contains(&format!("Partition SN:    {serial}")),
+        "{text}"
+    );
+    let change = m::ChangePartitionPolicyRequest {
+        session: s,
+        policy: MAX_PIN_LENGTH_POLICY,
+        value: 64,
+    };
+    assert!(call::<_, m::ChangePartitionPolicyResponse>(&conn, &change).is_err());
+    let _: m::LogoutResponse = call(&conn, &m::LogoutRequest { session: s }).expect("logout");
+    let _: m::LoginResponse = call(
+        &conn,
+        &m::LoginRequest {
+            session: s,
+            user_type: CKU_SO,
+            pin: b"Pso-Pass-123".to_vec(),
+        },
+    )
+    .expect("PSO login");
+    let r: m::ChangePartitionPolicyResponse = call(&conn, &change).expect("change policy");
+    assert!(!r.destroyed_objects);
+    let text: m::PartitionPoliciesResponse =
+        call(&conn, &m::PartitionPoliciesRequest { serial }).expect("policies");
+    let text = String::from_utf8(text.text).expect("UTF-8");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Maximum pin length") && l.contains(" 64 ")),
+        "{text}"
+    );
+}

@@ -329,6 +329,49 @@ fn every_later_message_round_trips() {
 }
 
 #[test]
+fn vendor_messages_round_trip() {
+    round_trip(RoleListRequest { serial: 7 });
+    round_trip(RoleListResponse {
+        roles: vec![
+            RoleEntry {
+                user_type: CKU_SO,
+                initialized: true,
+                locked: false,
+                must_change: false,
+                failures: 1,
+            },
+            RoleEntry {
+                user_type: CKU_CRYPTO_USER,
+                ..RoleEntry::default()
+            },
+        ],
+    });
+    round_trip(RoleInitRequest {
+        session: 9,
+        user_type: CKU_CRYPTO_USER,
+        pin: b"Cu-Pass-1234".to_vec(),
+    });
+    round_trip(RoleResetRequest {
+        session: 9,
+        user_type: CKU_USER,
+        pin: b"Co-Pass-1234".to_vec(),
+    });
+    round_trip(PartitionPoliciesRequest { serial: 7 });
+    round_trip(PartitionPoliciesResponse {
+        text: b"Partition policies".to_vec(),
+    });
+    round_trip(ChangePartitionPolicyRequest {
+        session: 9,
+        policy: 22,
+        value: 1,
+    });
+    round_trip(ChangePartitionPolicyResponse {
+        old: 0,
+        destroyed_objects: true,
+    });
+}
+
+#[test]
 fn opcodes_are_unique_and_clear_of_hello() {
     let mut ops: Vec<u16> = OPCODES.iter().map(|(op, _)| *op).collect();
     ops.sort_unstable();
@@ -436,6 +479,10 @@ fn decode_all(bytes: &[u8]) {
         DigestRequest,
         DigestUpdateRequest,
         DigestFinalResponse,
+        RoleListResponse,
+        RoleInitRequest,
+        PartitionPoliciesResponse,
+        ChangePartitionPolicyRequest,
     );
 }
 

@@ -242,6 +242,16 @@ fn role_of(user_type: u64) -> Result<PartitionRole, Fail> {
     }
 }
 
+/// The user type of a partition role (the inverse of [`role_of`]).
+fn user_type_of(role: PartitionRole) -> u64 {
+    match role {
+        PartitionRole::So => m::CKU_SO,
+        PartitionRole::CryptoOfficer => m::CKU_USER,
+        PartitionRole::CryptoUser => m::CKU_CRYPTO_USER,
+        _ => m::CKU_LIMITED_CRYPTO_OFFICER,
+    }
+}
+
 /// `CK_TOKEN_INFO.flags` of a partition from its roles' states.
 fn token_flags(initialized: bool, roles: &[strongroom_module::RoleStatus]) -> u64 {
     const CKF_RNG: u64 = 0x1;
@@ -799,6 +809,64 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let out = module.digest_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::DigestFinalResponse {
                 output: output(out),
+            })
+        }
+        m::OP_ROLE_LIST => {
+            let r: m::RoleListRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let roles = ctx
+                .access
+                .module()
+                .role_list(r.serial)?
+                .into_iter()
+                .map(|s| m::RoleEntry {
+                    user_type: user_type_of(s.role),
+                    initialized: s.initialized,
+                    locked: s.locked,
+                    must_change: s.must_change,
+                    failures: s.failures,
+                })
+                .collect();
+            ok(&m::RoleListResponse { roles })
+        }
+        m::OP_ROLE_INIT | m::OP_ROLE_RESET => {
+            let (session, user_type, pin) = if opcode == m::OP_ROLE_INIT {
+                let r: m::RoleInitRequest = req(payload)?;
+                (r.session, r.user_type, r.pin)
+            } else {
+                let r: m::RoleResetRequest = req(payload)?;
+                (r.session, r.user_type, r.pin)
+            };
+            let role = role_of(user_type)?;
+            let pin = secret(pin)?;
+            let mut module = ctx.access.module();
+            let serial = session_serial(ctx, &module, session)?;
+            if opcode == m::OP_ROLE_INIT {
+                module.role_init(id, serial, role, &pin)?;
+                ok(&m::RoleInitResponse {})
+            } else {
+                module.role_reset(id, serial, role, &pin)?;
+                ok(&m::RoleResetResponse {})
+            }
+        }
+        m::OP_PARTITION_POLICIES => {
+            let r: m::PartitionPoliciesRequest = req(payload)?;
+            check_serial(ctx, r.serial)?;
+            let text = ctx.access.module().partition_show_policies(r.serial)?;
+            ok(&m::PartitionPoliciesResponse {
+                text: text.into_bytes(),
+            })
+        }
+        m::OP_CHANGE_PARTITION_POLICY => {
+            let r: m::ChangePartitionPolicyRequest = req(payload)?;
+            let policy =
+                u8::try_from(r.policy).map_err(|_| Fail::code(ret::SR_RET_ARGUMENTS_BAD))?;
+            let mut module = ctx.access.module();
+            let serial = session_serial(ctx, &module, r.session)?;
+            let change = module.partition_change_policy(id, serial, policy, r.value)?;
+            ok(&m::ChangePartitionPolicyResponse {
+                old: change.old,
+                destroyed_objects: change.destroys_objects,
             })
         }
         _ => Err(Fail::code(ret::SR_RET_FUNCTION_NOT_SUPPORTED)),
