@@ -18,6 +18,11 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Supply chain: licences, banned crates and sources (deny.toml). The advisory database cannot
+# be fetched here; `cargo deny check advisories` runs where it can.
+command -v cargo-deny >/dev/null 2>&1 || cargo install cargo-deny --locked
+cargo deny --offline check licenses bans sources
 cargo test --workspace --locked
 
 # Fuzz smoke run: every target of fuzz/ for a bounded time (nightly + cargo-fuzz).
