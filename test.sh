@@ -9,6 +9,8 @@ command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 # The SSH tests drive the real OpenSSH client (ssh, scp, sftp, ssh-keygen).
 command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+# The load generator's tests and the benchmarks measure SoftHSM2 beside Strongroom.
+command -v softhsm2-util >/dev/null 2>&1 || need_pkgs+=(softhsm2)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
