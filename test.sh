@@ -11,6 +11,11 @@ command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 # The load generator's tests and the benchmarks measure SoftHSM2 beside Strongroom.
 command -v softhsm2-util >/dev/null 2>&1 || need_pkgs+=(softhsm2)
+# Real PKCS#11 applications driven against the client library.
+command -v pkcs11-tool >/dev/null 2>&1 || need_pkgs+=(opensc)
+command -v p11tool >/dev/null 2>&1 || need_pkgs+=(gnutls-bin)
+[ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || need_pkgs+=(libengine-pkcs11-openssl)
+command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -16,6 +16,7 @@ use rustls::pki_types::ServerName;
 use strongroom_proto::{
     DEFAULT_MAX_PAYLOAD, Frame, FrameDecoder, Hello, OP_HELLO, PROTOCOL_VERSIONS, encode_frame,
 };
+use zeroize::Zeroize;
 
 use crate::Error;
 
@@ -163,9 +164,14 @@ impl Connection {
             st.waiting.insert(id, ());
             id
         };
-        encode_frame(&mut frame, id, opcode, payload, DEFAULT_MAX_PAYLOAD)
-            .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        if let Err(err) = self.send(&frame) {
+        if let Err(e) = encode_frame(&mut frame, id, opcode, payload, DEFAULT_MAX_PAYLOAD) {
+            lock(&self.state).waiting.remove(&id);
+            return Err(Error::InvalidInput(e.to_string()));
+        }
+        let sent = self.send(&frame);
+        // Requests may carry PINs: no copy outlives the call.
+        frame.zeroize();
+        if let Err(err) = sent {
             self.fail_all();
             lock(&self.state).waiting.remove(&id);
             return Err(err);

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use strongroom_proto::{Ckr, RetCode, ckr};
+
 /// Why an NTLS call failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -26,6 +28,24 @@ pub enum Error {
     /// The caller gave something unusable (oversize payload, bad certificate file, bad
     /// configuration).
     InvalidInput(String),
+    /// The appliance refused the request with a module return code; `needed` is the length a
+    /// too-small output buffer must have.
+    Module {
+        /// The module return code (`SR_RET_*`).
+        code: RetCode,
+        /// For `SR_RET_BUFFER_TOO_SMALL`, the length needed.
+        needed: Option<u64>,
+    },
+    /// No slot has this id.
+    SlotInvalid,
+    /// No open session has this handle (never opened, closed, or lost with its connection).
+    SessionInvalid,
+    /// The slot's partition cannot be reached: its appliance does not answer or no longer
+    /// assigns it to this client.
+    TokenNotPresent,
+    /// The connection carrying the session was lost during the call (the appliance restarted
+    /// or the link broke); the session is gone.
+    DeviceRemoved,
 }
 
 impl fmt::Display for Error {
@@ -45,11 +65,54 @@ impl fmt::Display for Error {
             Self::Timeout => f.write_str("the appliance did not answer in time"),
             Self::ConnectionLost => f.write_str("the connection to the appliance was lost"),
             Self::InvalidInput(what) => f.write_str(what),
+            Self::Module { code, .. } => write!(f, "the appliance refused the request: {code}"),
+            Self::SlotInvalid => f.write_str("no such slot"),
+            Self::SessionInvalid => f.write_str("no such session"),
+            Self::TokenNotPresent => f.write_str("the partition cannot be reached"),
+            Self::DeviceRemoved => f.write_str("the partition went away during the call"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The PKCS#11 return value an application sees for this error.
+    ///
+    /// | error | `CK_RV` |
+    /// |---|---|
+    /// | module return code | its table mapping (`RetCode::ckr`) |
+    /// | no such slot | `CKR_SLOT_ID_INVALID` |
+    /// | no such session (also: its connection was replaced) | `CKR_SESSION_HANDLE_INVALID` |
+    /// | appliance unreachable, partition not assigned | `CKR_TOKEN_NOT_PRESENT` |
+    /// | connection lost during the call | `CKR_DEVICE_REMOVED` |
+    /// | no answer in time, invalid data from the appliance | `CKR_DEVICE_ERROR` |
+    /// | TLS or socket failure, version mismatch | `CKR_DEVICE_ERROR` |
+    /// | unusable input (configuration, oversize request) | `CKR_GENERAL_ERROR` |
+    pub fn ckr(&self) -> Ckr {
+        match self {
+            Self::Module { code, .. } => code.ckr(),
+            Self::SlotInvalid => ckr::CKR_SLOT_ID_INVALID,
+            Self::SessionInvalid => ckr::CKR_SESSION_HANDLE_INVALID,
+            Self::TokenNotPresent => ckr::CKR_TOKEN_NOT_PRESENT,
+            Self::DeviceRemoved | Self::ConnectionLost => ckr::CKR_DEVICE_REMOVED,
+            Self::Io(_)
+            | Self::Tls(_)
+            | Self::Protocol(_)
+            | Self::VersionMismatch { .. }
+            | Self::Timeout => ckr::CKR_DEVICE_ERROR,
+            Self::InvalidInput(_) => ckr::CKR_GENERAL_ERROR,
+        }
+    }
+
+    /// Whether the link itself failed (as opposed to a refusal by the appliance).
+    pub fn is_link_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Io(_) | Self::Tls(_) | Self::Protocol(_) | Self::ConnectionLost | Self::Timeout
+        )
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {

@@ -466,10 +466,12 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::GetMechanismInfoRequest = req(payload)?;
             check_serial(ctx, r.serial)?;
             let info = ctx.access.module().mechanism_info(r.serial, r.mechanism)?;
+            // CKF_HW: every mechanism runs inside the appliance, not in the application.
+            const CKF_HW: u64 = 0x1;
             ok(&m::GetMechanismInfoResponse {
                 min_key_size: info.min_key_size,
                 max_key_size: info.max_key_size,
-                flags: info.flags,
+                flags: info.flags | CKF_HW,
             })
         }
         m::OP_GENERATE_RANDOM => {
