@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod clientconfig;
+mod shell;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ struct Cli {
     #[arg(long, global = true)]
     conf: Option<PathBuf>,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -28,6 +29,17 @@ enum Command {
     /// This client's certificate and the appliances it trusts.
     #[command(subcommand)]
     Clientconfig(ClientConfigCmd),
+    /// The interactive shell (the default): slots, partitions and roles; commands are read
+    /// from standard input, so it can be scripted.
+    Shell,
+    /// List the partitions this client can see through its configured appliances.
+    Verify,
+    /// Run one shell command on the first slot, e.g. `strongroom-cm run role list`.
+    Run {
+        /// The command and its options, as typed in the shell.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        words: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,22 +82,49 @@ fn conf_path(cli_conf: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(strongroom_client::DEFAULT_PATH))
 }
 
+/// The client of the configuration at `path`.
+fn client(path: &std::path::Path) -> Result<strongroom_client::Client, String> {
+    strongroom_client::ClientConfig::load(path)
+        .map(strongroom_client::Client::new)
+        .map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let path = conf_path(cli.conf);
-    let result = clientconfig::ClientConf::open(&path).and_then(|mut conf| match cli.command {
-        Command::Clientconfig(ClientConfigCmd::Createcert { name, force }) => {
+    let command = cli.command.unwrap_or(Command::Shell);
+    let shell_result = match &command {
+        Command::Shell => Some(client(&path).map(shell::interactive)),
+        Command::Verify => Some(client(&path).map(|c| shell::one_shot(c, &["verify".into()]))),
+        Command::Run { words } => Some(client(&path).map(|c| shell::one_shot(c, words))),
+        Command::Clientconfig(_) => None,
+    };
+    if let Some(result) = shell_result {
+        return match result {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(msg) => {
+                eprintln!("Error: {msg}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let Command::Clientconfig(command) = command else {
+        return ExitCode::FAILURE;
+    };
+    let result = clientconfig::ClientConf::open(&path).and_then(|mut conf| match command {
+        ClientConfigCmd::Createcert { name, force } => {
             let (cert, key) = conf.create_cert(&name, force)?;
             println!("Private Key created and written to: {}", key.display());
             println!("Certificate created and written to: {}", cert.display());
             println!("Give the certificate to the appliance administrator for 'client register'.");
             Ok(())
         }
-        Command::Clientconfig(ClientConfigCmd::Addserver {
+        ClientConfigCmd::Addserver {
             name,
             cert,
             address,
-        }) => {
+        } => {
             let stored = conf.add_server(&name, &cert, address.as_deref())?;
             println!(
                 "New server {name} successfully added to server list ({}).",
@@ -93,7 +132,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }
-        Command::Clientconfig(ClientConfigCmd::Listservers) => {
+        ClientConfigCmd::Listservers => {
             let servers = conf.list_servers();
             if servers.is_empty() {
                 println!("No servers are configured.");
@@ -103,7 +142,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
-        Command::Clientconfig(ClientConfigCmd::Deleteserver { name }) => {
+        ClientConfigCmd::Deleteserver { name } => {
             conf.delete_server(&name)?;
             println!("Server {name} successfully removed from server list.");
             Ok(())

@@ -728,3 +728,98 @@ impl CStrIn {
         Ok(Some(s.to_bytes()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_length_convention() {
+        let mut len: CK_ULONG = 0;
+        // SAFETY: a null buffer and a valid length.
+        let query = unsafe { OutBytes::new(null_mut(), &raw mut len) };
+        assert_eq!(query.write(b"12345"), Ok(()));
+        assert_eq!(len, 5);
+
+        let mut small = [0u8; 3];
+        len = 3;
+        // SAFETY: a 3-byte buffer and its length.
+        let out = unsafe { OutBytes::new(small.as_mut_ptr(), &raw mut len) };
+        assert_eq!(out.write(b"12345"), Err(Rv(CKR_BUFFER_TOO_SMALL)));
+        assert_eq!(len, 5, "the length needed is reported");
+        assert_eq!(small, [0; 3], "nothing is written");
+
+        len = 3;
+        let refused = Err(strongroom_client::Error::Module {
+            code: strongroom_client::ret::SR_RET_BUFFER_TOO_SMALL,
+            needed: Some(256),
+        });
+        assert_eq!(out.deliver(refused), Err(Rv(CKR_BUFFER_TOO_SMALL)));
+        assert_eq!(len, 256);
+
+        let mut big = [0u8; 8];
+        len = 8;
+        // SAFETY: an 8-byte buffer and its length.
+        let out = unsafe { OutBytes::new(big.as_mut_ptr(), &raw mut len) };
+        assert_eq!(out.deliver(Ok(OutputData::Data(b"abc".to_vec()))), Ok(()));
+        assert_eq!((len, &big[..3]), (3, &b"abc"[..]));
+
+        // SAFETY: both pointers null: refused before any access.
+        let none = unsafe { OutBytes::new(null_mut(), null_mut()) };
+        assert_eq!(none.capacity(), Err(BAD));
+    }
+
+    #[test]
+    fn get_attribute_value_reports_each_attribute() {
+        let mut class = [0u8; NATIVE_ULONG_LEN];
+        let mut short = [0u8; 2];
+        let mut attrs = [
+            CK_ATTRIBUTE {
+                type_: 0, // CKA_CLASS
+                pValue: class.as_mut_ptr().cast(),
+                ulValueLen: ck_len(NATIVE_ULONG_LEN).unwrap_or(0),
+            },
+            CK_ATTRIBUTE {
+                type_: 3, // CKA_LABEL: a buffer too small
+                pValue: short.as_mut_ptr().cast(),
+                ulValueLen: 2,
+            },
+            CK_ATTRIBUTE {
+                type_: 0x11, // CKA_VALUE: no buffer, the length is asked
+                pValue: null_mut(),
+                ulValueLen: 0,
+            },
+            CK_ATTRIBUTE {
+                type_: 0x123, // CKA_PRIVATE_EXPONENT: sensitive
+                pValue: null_mut(),
+                ulValueLen: 0,
+            },
+        ];
+        // SAFETY: the attributes and their buffers are valid locals.
+        let a = unsafe { Attrs::new(attrs.as_mut_ptr(), 4) };
+        let results = [
+            AttrValue::Value(3u64.to_le_bytes().to_vec()),
+            AttrValue::Value(b"label".to_vec()),
+            AttrValue::Value(vec![1; 32]),
+            AttrValue::Sensitive,
+        ];
+        assert_eq!(a.fill(&results), Err(Rv(CKR_ATTRIBUTE_SENSITIVE)));
+        assert_eq!(class, CK_ULONG::to_ne_bytes(3));
+        assert_eq!(attrs[1].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+        assert_eq!(attrs[2].ulValueLen, 32);
+        assert_eq!(attrs[3].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+        // Without the sensitive one, the short buffer decides.
+        // SAFETY: as above.
+        let a = unsafe { Attrs::new(attrs.as_mut_ptr(), 3) };
+        attrs_reset(&mut attrs[1], short.as_mut_ptr());
+        assert_eq!(a.fill(&results[..3]), Err(Rv(CKR_BUFFER_TOO_SMALL)));
+    }
+
+    fn attrs_reset(a: &mut CK_ATTRIBUTE, p: *mut u8) {
+        a.pValue = p.cast();
+        a.ulValueLen = 2;
+    }
+
+    const NATIVE_ULONG_LEN: usize = size_of::<CK_ULONG>();
+    use std::ptr::null_mut;
+}
