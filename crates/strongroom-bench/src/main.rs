@@ -9,6 +9,7 @@ mod chart;
 mod ops;
 mod p11;
 mod raw;
+mod report;
 mod runner;
 
 use std::path::PathBuf;
@@ -60,14 +61,14 @@ struct Args {
         long,
         short = 'm',
         env = "STRONGROOM_BENCH_MODULE",
-        required_unless_present = "list_ops"
+        required_unless_present_any = ["list_ops", "report"]
     )]
     module: Option<String>,
     /// A second module (or `raw`) measured alternately in the same run; ratios are printed.
     #[arg(long)]
     compare: Option<String>,
     /// The operation (see --list-ops).
-    #[arg(long, short = 'o', required_unless_present = "list_ops")]
+    #[arg(long, short = 'o', required_unless_present_any = ["list_ops", "report"])]
     op: Option<Op>,
     /// Thread counts, one point each (e.g. 1,2,4,8,16).
     #[arg(long, short = 't', value_delimiter = ',', default_value = "1")]
@@ -123,6 +124,9 @@ struct Args {
     /// List the operations and exit.
     #[arg(long)]
     list_ops: bool,
+    /// Print a Markdown table of the JSON results in this directory and exit.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 fn open(
@@ -162,6 +166,10 @@ fn print_row(p: &Point) {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    if let Some(dir) = &args.report {
+        print!("{}", report::render(dir)?);
+        return Ok(());
+    }
     if args.list_ops {
         for op in ops::ALL {
             println!("{:<22} {}", op.to_string(), op.describe());

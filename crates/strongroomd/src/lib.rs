@@ -19,6 +19,7 @@ mod dev;
 mod files;
 mod ntls;
 mod settings;
+mod shared;
 mod shell;
 mod ssh;
 mod users;

@@ -287,7 +287,7 @@ fn registered_clients_connect_and_every_request_gets_the_not_supported_answer() 
             let conn = conn.clone();
             std::thread::spawn(move || {
                 for i in 0u8..40 {
-                    let answer = conn.call(100 + u16::from(t), &[t, i]).expect("call");
+                    let answer = conn.call(0x700 + u16::from(t), &[t, i]).expect("call");
                     expect_not_supported(&answer);
                 }
             })

@@ -172,7 +172,7 @@ pub(crate) struct NtlsService {
     data_dir: PathBuf,
     pub(crate) registry: Arc<Registry>,
     /// The module the requests run against (the appliance's).
-    pub(crate) module: Arc<Mutex<strongroom_module::Module>>,
+    pub(crate) module: Arc<crate::shared::SharedModule>,
     inner: Mutex<Inner>,
     connections: Mutex<HashMap<u64, Tracked>>,
     next_id: AtomicU64,
@@ -189,7 +189,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl NtlsService {
     /// The service of the appliance in `data_dir` over `module`, not attached to a runtime.
-    pub(crate) fn new(data_dir: &Path, module: Arc<Mutex<strongroom_module::Module>>) -> Self {
+    pub(crate) fn new(data_dir: &Path, module: Arc<crate::shared::SharedModule>) -> Self {
         let limits = Limits::default();
         Self {
             data_dir: data_dir.to_path_buf(),

@@ -14,8 +14,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use std::sync::Mutex;
-
 use strongroom_module::{
     AccessId, Error as ModuleError, Mechanism, Module, ObjectHandle, Output, PartitionRole, Secret,
     SessionHandle, Template,
@@ -24,6 +22,7 @@ use strongroom_proto::messages::{self as m, Message};
 use strongroom_proto::{Frame, Hello, OP_HELLO, PROTOCOL_VERSIONS, RetCode, encode_frame, ret};
 
 use super::registry::Registry;
+use crate::shared::SharedModule;
 
 /// Opcode of an error answer: the payload is an `ErrorResponse`.
 pub(crate) const OP_ERROR: u16 = m::OP_ERROR;
@@ -31,13 +30,13 @@ pub(crate) const OP_ERROR: u16 = m::OP_ERROR;
 /// The module access of one connection, closed (ending its sessions and logins) when the
 /// last holder drops it.
 pub(crate) struct ModuleAccess {
-    module: Arc<Mutex<Module>>,
+    module: Arc<SharedModule>,
     id: AccessId,
 }
 
 impl ModuleAccess {
     /// Registers a new access with the module.
-    pub(crate) fn open(module: Arc<Mutex<Module>>) -> Self {
+    pub(crate) fn open(module: Arc<SharedModule>) -> Self {
         let id = module
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -45,9 +44,16 @@ impl ModuleAccess {
         Self { module, id }
     }
 
-    fn module(&self) -> std::sync::MutexGuard<'_, Module> {
+    /// Exclusive access, for the calls that change the module.
+    fn module(&self) -> std::sync::RwLockWriteGuard<'_, Module> {
         // A panic under the lock cannot leave a half-applied module change behind.
         self.module.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Shared access, for the calls that only use it (cryptography runs under this one, on
+    /// as many threads as there are requests).
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Module> {
+        self.module.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -326,7 +332,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_GET_SLOT_LIST => {
             let _: m::GetSlotListRequest = req(payload)?;
             let serials = assigned(ctx);
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             let slots = serials
                 .into_iter()
                 .filter_map(|serial| {
@@ -344,7 +350,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_GET_TOKEN_INFO => {
             let r: m::GetTokenInfoRequest = req(payload)?;
             check_serial(ctx, r.serial)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             let info = module
                 .partition_list()?
                 .into_iter()
@@ -388,7 +394,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_GET_SESSION_INFO => {
             let r: m::GetSessionInfoRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let info = module.session_info(id, sh(r.session))?;
             ok(&m::GetSessionInfoResponse {
@@ -459,13 +465,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_GET_MECHANISM_LIST => {
             let r: m::GetMechanismListRequest = req(payload)?;
             check_serial(ctx, r.serial)?;
-            let mechanisms = ctx.access.module().mechanism_list(r.serial)?;
+            let mechanisms = ctx.access.read().mechanism_list(r.serial)?;
             ok(&m::GetMechanismListResponse { mechanisms })
         }
         m::OP_GET_MECHANISM_INFO => {
             let r: m::GetMechanismInfoRequest = req(payload)?;
             check_serial(ctx, r.serial)?;
-            let info = ctx.access.module().mechanism_info(r.serial, r.mechanism)?;
+            let info = ctx.access.read().mechanism_info(r.serial, r.mechanism)?;
             // CKF_HW: every mechanism runs inside the appliance, not in the application.
             const CKF_HW: u64 = 0x1;
             ok(&m::GetMechanismInfoResponse {
@@ -476,14 +482,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_GENERATE_RANDOM => {
             let r: m::GenerateRandomRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let data = module.generate_random(id, sh(r.session), r.len as usize)?;
             ok(&m::GenerateRandomResponse { data })
         }
         m::OP_SEED_RANDOM => {
             let r: m::SeedRandomRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.seed_random(id, sh(r.session), &r.seed)?;
             ok(&m::SeedRandomResponse {})
@@ -505,7 +511,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_GET_ATTRIBUTE_VALUE => {
             let r: m::GetAttributeValueRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let values = module
                 .get_attribute_value(
@@ -539,14 +545,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_FIND_OBJECTS_INIT => {
             let r: m::FindObjectsInitRequest = req(payload)?;
             let t = template(&r.template)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.find_objects_init(id, sh(r.session), &t)?;
             ok(&m::FindObjectsInitResponse {})
         }
         m::OP_FIND_OBJECTS => {
             let r: m::FindObjectsRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let max = (r.max as usize).min(m::MAX_ITEMS);
             let objects = module
@@ -558,7 +564,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_FIND_OBJECTS_FINAL => {
             let r: m::FindObjectsFinalRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.find_objects_final(id, sh(r.session))?;
             ok(&m::FindObjectsFinalResponse {})
@@ -566,14 +572,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_SIGN_INIT => {
             let r: m::SignInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.sign_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
             ok(&m::SignInitResponse {})
         }
         m::OP_SIGN => {
             let r: m::SignRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.sign(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::SignResponse {
@@ -583,14 +589,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_VERIFY_INIT => {
             let r: m::VerifyInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.verify_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
             ok(&m::VerifyInitResponse {})
         }
         m::OP_VERIFY => {
             let r: m::VerifyRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.verify(id, sh(r.session), &r.data, &r.signature)?;
             ok(&m::VerifyResponse {})
@@ -602,10 +608,15 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
                 template(&r.public_template)?,
                 template(&r.private_template)?,
             );
+            // The key is generated under shared access; only adding it takes the module alone.
+            let prepared = {
+                let module = ctx.access.read();
+                session_serial(ctx, &module, r.session)?;
+                module.generate_key_pair_prepare(id, sh(r.session), &mech, &public)?
+            };
             let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
             let (pubk, privk) =
-                module.generate_key_pair(id, sh(r.session), &mech, &public, &private)?;
+                module.generate_key_pair_commit(id, sh(r.session), prepared, &public, &private)?;
             ok(&m::GenerateKeyPairResponse {
                 public_key: pubk.value(),
                 private_key: privk.value(),
@@ -621,21 +632,21 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_GET_OBJECT_SIZE => {
             let r: m::GetObjectSizeRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let size = module.object_size(id, sh(r.session), oh(r.object))?;
             ok(&m::GetObjectSizeResponse { size })
         }
         m::OP_SIGN_UPDATE => {
             let r: m::SignUpdateRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.sign_update(id, sh(r.session), &r.data)?;
             ok(&m::SignUpdateResponse {})
         }
         m::OP_SIGN_FINAL => {
             let r: m::SignFinalRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.sign_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::SignFinalResponse {
@@ -644,14 +655,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_VERIFY_UPDATE => {
             let r: m::VerifyUpdateRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.verify_update(id, sh(r.session), &r.data)?;
             ok(&m::VerifyUpdateResponse {})
         }
         m::OP_VERIFY_FINAL => {
             let r: m::VerifyFinalRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.verify_final(id, sh(r.session), &r.signature)?;
             ok(&m::VerifyFinalResponse {})
@@ -668,7 +679,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_WRAP_KEY => {
             let r: m::WrapKeyRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.wrap_key(
                 id,
@@ -716,7 +727,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
                 (r.session, r.mechanism, r.key)
             };
             let mech = mechanism(&spec)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, session)?;
             if opcode == m::OP_ENCRYPT_INIT {
                 module.encrypt_init(id, sh(session), &mech, oh(key))?;
@@ -728,7 +739,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_ENCRYPT => {
             let r: m::EncryptRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.encrypt(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::EncryptResponse {
@@ -737,7 +748,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_ENCRYPT_UPDATE => {
             let r: m::EncryptUpdateRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.encrypt_update(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::EncryptUpdateResponse {
@@ -746,7 +757,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_ENCRYPT_FINAL => {
             let r: m::EncryptFinalRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.encrypt_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::EncryptFinalResponse {
@@ -755,7 +766,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DECRYPT => {
             let r: m::DecryptRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.decrypt(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::DecryptResponse {
@@ -764,7 +775,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DECRYPT_UPDATE => {
             let r: m::DecryptUpdateRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.decrypt_update(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::DecryptUpdateResponse {
@@ -773,7 +784,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DECRYPT_FINAL => {
             let r: m::DecryptFinalRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.decrypt_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::DecryptFinalResponse {
@@ -783,14 +794,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_DIGEST_INIT => {
             let r: m::DigestInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.digest_init(id, sh(r.session), &mech)?;
             ok(&m::DigestInitResponse {})
         }
         m::OP_DIGEST => {
             let r: m::DigestRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.digest(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::DigestResponse {
@@ -799,14 +810,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DIGEST_UPDATE => {
             let r: m::DigestUpdateRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             module.digest_update(id, sh(r.session), &r.data)?;
             ok(&m::DigestUpdateResponse {})
         }
         m::OP_DIGEST_FINAL => {
             let r: m::DigestFinalRequest = req(payload)?;
-            let module = ctx.access.module();
+            let module = ctx.access.read();
             session_serial(ctx, &module, r.session)?;
             let out = module.digest_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::DigestFinalResponse {
@@ -818,7 +829,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             check_serial(ctx, r.serial)?;
             let roles = ctx
                 .access
-                .module()
+                .read()
                 .role_list(r.serial)?
                 .into_iter()
                 .map(|s| m::RoleEntry {
@@ -854,7 +865,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_PARTITION_POLICIES => {
             let r: m::PartitionPoliciesRequest = req(payload)?;
             check_serial(ctx, r.serial)?;
-            let text = ctx.access.module().partition_show_policies(r.serial)?;
+            let text = ctx.access.read().partition_show_policies(r.serial)?;
             ok(&m::PartitionPoliciesResponse {
                 text: text.into_bytes(),
             })

@@ -11,7 +11,7 @@ mod render;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use strongroom_module::{AccessId, Error as ModuleError, Module, Secret};
 
@@ -66,7 +66,7 @@ pub(crate) type CmdResult = Result<(), CmdError>;
 pub struct Appliance {
     /// The module, shared by every session. Locked only for the duration of one module call,
     /// never across a prompt.
-    pub module: Arc<Mutex<Module>>,
+    pub module: Arc<crate::shared::SharedModule>,
     /// The data directory (users' file areas live under `users/<name>`).
     pub data_dir: PathBuf,
     /// Host name shown in the prompt, once set (`net hostname` overrides it).
@@ -80,7 +80,7 @@ pub struct Appliance {
 impl Appliance {
     /// The appliance around `module` with data in `data_dir` and default file bounds.
     pub fn new(module: Module, data_dir: PathBuf, hostname: Option<String>) -> Self {
-        let module = Arc::new(Mutex::new(module));
+        let module = Arc::new(crate::shared::SharedModule::new(module));
         Self {
             ntls: Arc::new(crate::ntls::NtlsService::new(&data_dir, module.clone())),
             module,
@@ -281,7 +281,7 @@ impl Session {
         }
     }
 
-    pub(crate) fn module(&self) -> MutexGuard<'_, Module> {
+    pub(crate) fn module(&self) -> std::sync::RwLockWriteGuard<'_, Module> {
         // A panic while the module was locked cannot leave a half-applied change behind:
         // every change is committed to the store before the in-memory state moves.
         match self.appliance.module.lock() {

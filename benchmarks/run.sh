@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs the Strongroom / SoftHSM2 / raw comparison on this machine and writes
+# benchmarks/results/<host>-<date>/ (one JSON file per measurement, an SVG chart per
+# operation, and table.md). Strongroom is measured through libstrongroom_pkcs11.so and the
+# NTLS link to a development appliance on this machine; SoftHSM2 through its PKCS#11 library
+# in-process; raw is aws-lc-rs in-process (the machine's limit).
+#
+#   benchmarks/run.sh                 # every measurement, 5 s per point
+#   DURATION=2 OBJECTS=10000 benchmarks/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+OBJECTS=${OBJECTS:-100000}
+SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
+
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq softhsm2
+fi
+
+cargo build --release --locked -p strongroomd -p strongroom-pkcs11 -p strongroom-bench
+BIN=$PWD/target/release
+LIB=$BIN/libstrongroom_pkcs11.so
+OUT=$PWD/benchmarks/results/$(hostname)-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+work=$(mktemp -d)
+appliance_pid=""
+cleanup() {
+  [ -n "$appliance_pid" ] && kill "$appliance_pid" 2>/dev/null && wait "$appliance_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The appliance: a development appliance whose partition is ready for this client.
+"$BIN/strongroomd" dev --dir "$work/appliance" >"$work/appliance.log" 2>&1 &
+appliance_pid=$!
+for _ in $(seq 100); do
+  grep -q "NTLS service listening" "$work/appliance.log" && break
+  sleep 0.2
+done
+creds=$work/appliance/dev-credentials.toml
+value() { sed -n "s/^$1 = \"\(.*\)\"$/\1/p" "$creds"; }
+export STRONGROOM_CONF
+STRONGROOM_CONF=$(value client_config)
+export STRONGROOM_BENCH_PIN
+STRONGROOM_BENCH_PIN=$(value crypto_officer_password)
+
+# SoftHSM2: a token in the work directory.
+export SOFTHSM2_CONF=$work/softhsm2.conf
+mkdir -p "$work/softhsm"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+  "$work/softhsm" >"$SOFTHSM2_CONF"
+softhsm2-util --init-token --free --label bench --so-pin 87654321 --pin 12345678 >/dev/null
+export STRONGROOM_BENCH_COMPARE_PIN=12345678
+
+bench() { "$BIN/strongroom-bench" --duration "$DURATION" --warmup "$WARMUP" --quiet "$@"; }
+
+# name op threads [extra options]
+measure() {
+  local name=$1 op=$2 threads=$3
+  shift 3
+  echo "== $op, threads $threads $*" >&2
+  bench --module "$LIB" --compare "$SOFTHSM" --compare-token bench --op "$op" \
+    --threads "$threads" --json --svg "$OUT/$name.svg" "$@" >"$OUT/$name.json"
+  if [ "$op" != find-label ]; then
+    bench --module raw --op "$op" --threads "$threads" --json "$@" >"$OUT/$name-raw.json"
+  fi
+}
+
+measure rsa2048-sign rsa2048-pkcs-sign 1,2,8
+measure rsa2048-pss-sign rsa2048-pss-sign 8
+measure ecdsa-p256-sign ecdsa-p256-sign 1,2,16
+measure ecdsa-p256-verify ecdsa-p256-verify 16
+measure ed25519-sign ed25519-sign 16
+measure aes-gcm-4k aes-gcm-encrypt 8 --size 4096
+measure aes-cbc-4k aes-cbc-encrypt 8 --size 4096
+measure hmac hmac-sha256 8 --size 1024
+measure random random 1 --size 32
+measure ec-keygen ec-p256-keygen 8
+measure find-label find-label 1 --objects "$OBJECTS" --key-on token
+
+{
+  echo "Taken $(date -u +%Y-%m-%d) on $(hostname): $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB; ${DURATION} s per point."
+  echo
+  "$BIN/strongroom-bench" --report "$OUT"
+  echo
+  echo "Appliance resident memory after the run: $(grep VmRSS /proc/$appliance_pid/status | awk '{print $2, $3}')."
+} >"$OUT/table.md"
+cat "$OUT/table.md"
+echo "Results in $OUT" >&2
