@@ -37,6 +37,10 @@ use crate::users::UserStore;
 pub const DEV_LABEL: &str = "strongroom_dev";
 /// The partition the development appliance creates.
 pub const DEV_PARTITION: &str = "dev";
+/// The development partition's storage: most of the appliance's (room for the 100,000 token
+/// objects of the load generator's find-by-label measurement), the rest for partitions an
+/// administrator creates while trying the shell.
+const DEV_PARTITION_BYTES: u64 = 40 * 1024 * 1024;
 /// The registered name of the development appliance's own client.
 pub(crate) const DEV_CLIENT: &str = "dev-client";
 /// The address the development client is registered by, and the name of its certificate.
@@ -301,8 +305,12 @@ pub fn prepare(dir: &Path) -> Result<(Config, Module, crate::daemon::Listeners),
             },
         )?;
         module.so_login(access, &Secret::new(password.as_str()))?;
-        let partition =
-            module.partition_create(access, DEV_PARTITION, PartitionSize::Default, 0)?;
+        let partition = module.partition_create(
+            access,
+            DEV_PARTITION,
+            PartitionSize::Bytes(DEV_PARTITION_BYTES),
+            0,
+        )?;
         module.so_logout(access)?;
         prepare_partition(
             &mut module,

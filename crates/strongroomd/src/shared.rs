@@ -31,6 +31,11 @@ impl SharedModule {
         self.0.write()
     }
 
+    /// Whether shared access would be granted at once (a snapshot: it may change right after).
+    pub fn try_read_now(&self) -> bool {
+        self.0.try_read().is_ok()
+    }
+
     /// Shared access, for calls that only use it.
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, Module>> {
         self.0.read()

@@ -50,6 +50,11 @@ impl ModuleAccess {
         self.module.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether shared access is free at this moment (no writer holds or waits for it).
+    fn readable_now(&self) -> bool {
+        self.module.try_read_now()
+    }
+
     /// Shared access, for the calls that only use it (cryptography runs under this one, on
     /// as many threads as there are requests).
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Module> {
@@ -141,12 +146,18 @@ pub(crate) fn hello_answer(frame: &Frame) -> Option<(Hello, bool)> {
 /// Handles one request frame and returns the encoded answer.
 pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: usize) -> Vec<u8> {
     let (request_id, opcode) = (frame.request_id, frame.opcode);
-    let task_ctx = ctx.clone();
-    let result =
-        tokio::task::spawn_blocking(move || handle(&task_ctx, opcode, &frame.payload)).await;
-    let answer = match result {
-        Ok(answer) => answer,
-        Err(_) => Err(Fail::code(ret::SR_RET_DEVICE_ERROR)),
+    let answer = if is_quick(opcode) && ctx.access.readable_now() {
+        // A few microseconds of work under a free shared lock: answered here, without the
+        // two thread hops of the blocking pool.
+        handle(ctx, opcode, &frame.payload)
+    } else {
+        let task_ctx = ctx.clone();
+        let result =
+            tokio::task::spawn_blocking(move || handle(&task_ctx, opcode, &frame.payload)).await;
+        match result {
+            Ok(answer) => answer,
+            Err(_) => Err(Fail::code(ret::SR_RET_DEVICE_ERROR)),
+        }
     };
     tracing::debug!(
         peer = %ctx.peer.addr,
@@ -166,6 +177,32 @@ pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: us
             encode(request_id, OP_ERROR, &payload, max_payload)
         }
     }
+}
+
+/// Whether a call is quick enough to answer on the connection's own task: it reads the module
+/// only, touches no disk and does no public-key cryptography (no key is parsed either: the
+/// `*Init` calls, which may load a key, go to the pool).
+fn is_quick(opcode: u16) -> bool {
+    matches!(
+        opcode,
+        m::OP_GET_SLOT_LIST
+            | m::OP_GET_TOKEN_INFO
+            | m::OP_GET_SESSION_INFO
+            | m::OP_GET_MECHANISM_LIST
+            | m::OP_GET_MECHANISM_INFO
+            | m::OP_GENERATE_RANDOM
+            | m::OP_SEED_RANDOM
+            | m::OP_GET_ATTRIBUTE_VALUE
+            | m::OP_GET_OBJECT_SIZE
+            | m::OP_FIND_OBJECTS_INIT
+            | m::OP_FIND_OBJECTS
+            | m::OP_FIND_OBJECTS_FINAL
+            | m::OP_DIGEST_INIT
+            | m::OP_DIGEST
+            | m::OP_DIGEST_UPDATE
+            | m::OP_DIGEST_FINAL
+            | m::OP_ROLE_LIST
+    )
 }
 
 /// Why a request failed: the module return code and, for a short buffer, the length needed.
