@@ -23,7 +23,7 @@ if ! command -v softhsm2-util >/dev/null 2>&1; then
 fi
 
 cargo build --release --locked -p strongroomd -p strongroom-pkcs11 -p strongroom-bench
-BIN=$PWD/target/release
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release
 LIB=$BIN/libstrongroom_pkcs11.so
 OUT=$PWD/benchmarks/results/$(hostname)-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
