@@ -289,6 +289,49 @@ pub(crate) mod e {
     pub(crate) fn mechanism_param_invalid(msg: impl Into<Msg>) -> Error {
         Error::new(ret::SR_RET_MECHANISM_PARAM_INVALID, msg)
     }
+    // ----- the audit log -----
+
+    pub(crate) fn log_full() -> Error {
+        Error::new(
+            ret::SR_RET_LOG_FULL,
+            "the HSM's audit log space is full: the Auditor must let the log rotate out \
+             (configure it, or clear the appliance's audit files)",
+        )
+    }
+    pub(crate) fn log_bad_record(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_LOG_BAD_RECORD_HMAC, msg)
+    }
+    pub(crate) fn audit_not_initialized() -> Error {
+        Error::new(
+            ret::SR_RET_LOG_AUDIT_NOT_INITIALIZED,
+            "the Auditor role is not initialized (run 'audit init')",
+        )
+    }
+    pub(crate) fn auditor_not_logged_in() -> Error {
+        Error::new(
+            ret::SR_RET_USER_NOT_LOGGED_IN,
+            "the Auditor must be logged in ('audit login')",
+        )
+    }
+    pub(crate) fn audit_login_threshold() -> Error {
+        Error::new(
+            ret::SR_RET_AUDIT_LOGIN_FAILURE_THRESHOLD,
+            "three consecutive failed Auditor logins: the Auditor is locked out for 30 seconds",
+        )
+    }
+    pub(crate) fn audit_login_timeout() -> Error {
+        Error::new(
+            ret::SR_RET_AUDIT_LOGIN_TIMEOUT_IN_PROGRESS,
+            "the Auditor is locked out after failed logins; try again later",
+        )
+    }
+    pub(crate) fn log_no_kcv(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_LOG_NO_KCV, msg)
+    }
+    pub(crate) fn data_invalid(msg: impl Into<Msg>) -> Error {
+        Error::new(ret::SR_RET_DATA_INVALID, msg)
+    }
+
     // ----- sessions, objects and operations (the token layer) -----
 
     pub(crate) fn session_handle_invalid() -> Error {

@@ -13,6 +13,11 @@
 //! key generation, wrap/unwrap, derive, random numbers) computed by `strongroom-crypto`, with
 //! partition utilization metrics and the busy time of the performance monitor.
 //!
+//! The audit log is the module's too: the Auditor role, events recorded by category into
+//! fixed-width records chained with HMAC-SHA256 and held in the store until the host moves
+//! them out ([`Module::audit_pending`]), verification, the log secret's export and import,
+//! and LOG FULL.
+//!
 //! It does not do any I/O other than its store: no network, no terminal. The appliance shell
 //! and the network listeners live in `strongroomd`; they decide which appliance user may reach
 //! which operation (for example, factory reset only from the local console), and which
@@ -21,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod credential;
 mod error;
 mod mechanism;
@@ -33,6 +39,10 @@ mod rules;
 mod state;
 mod token;
 
+pub use crate::audit::{
+    AuditCategory, AuditOp, BadReason, BadRecord, EventFilter, LINE_LEN as AUDIT_LINE_LEN,
+    VerifyReport,
+};
 pub use crate::credential::{KdfCost, Secret};
 pub use crate::error::Error;
 pub use crate::mechanism::{
@@ -41,10 +51,12 @@ pub use crate::mechanism::{
     supported_mechanisms,
 };
 pub use crate::module::{
-    AccessId, FIRMWARE_VERSION, HsmInfo, HsmStatus, InitKind, InitRequest, License, MAX_RANDOM_LEN,
-    MAX_SESSIONS, Module, ModuleConfig, PARTITION_OVERHEAD, PARTITION_SO_ATTEMPTS, PartitionInfo,
-    PartitionInitRequest, PartitionRole, PartitionSize, PolicyChangeOutcome, PreparedKeyPair,
-    RoleStatus, SO_LOGIN_ATTEMPTS, StmStrings, StorageInfo, TamperKind, TamperReport,
+    AUDITOR_LOCKOUT_SECS, AUDITOR_LOGIN_ATTEMPTS, AccessId, AuditConfigChange, AuditInfo,
+    DEFAULT_AUDIT_CAPACITY, FIRMWARE_VERSION, HsmInfo, HsmStatus, InitKind, InitRequest, License,
+    MAX_RANDOM_LEN, MAX_ROTATION_BYTES, MAX_SESSIONS, Module, ModuleConfig, PARTITION_OVERHEAD,
+    PARTITION_SO_ATTEMPTS, PartitionInfo, PartitionInitRequest, PartitionRole, PartitionSize,
+    PolicyChangeOutcome, PreparedKeyPair, RoleStatus, RotationSettings, SO_LOGIN_ATTEMPTS,
+    StmStrings, StorageInfo, TamperKind, TamperReport,
 };
 pub use crate::object::{AttrResult, Attribute, ObjectHandle, Template};
 pub use crate::partition_policy::{
@@ -55,6 +67,13 @@ pub use crate::state::TamperEvent;
 pub use crate::token::metrics::{BusyTime, MetricCounts, MetricsReport, PartitionMetrics};
 pub use crate::token::{Output, SessionHandle, SessionInfo};
 pub use strongroom_proto::{Ckr, RetCode};
+
+/// Hooks for fuzzing and tests: the audit record parser and verifier, which take untrusted
+/// files. Not part of the stable API.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::audit::{RawRecord, Tail, parse_line, raw_of_line, verify_log};
+}
 
 /// Validation of names, labels, passwords and domain strings, for callers that want to check
 /// input before sending it (the module checks again).

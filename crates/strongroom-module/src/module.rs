@@ -12,6 +12,7 @@ use aws_lc_rs::{digest, hmac};
 use strongroom_store::{OpenOptions, Store};
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditCategory, AuditOp};
 use crate::credential::{Credential, KdfCost, Secret};
 use crate::error::{Error, e};
 use crate::policy::{self, Capabilities, Destructive, Policies, PolicyError};
@@ -22,6 +23,8 @@ use crate::state::{
 };
 use crate::{random, rules};
 
+mod audited;
+mod auditing;
 mod digesting;
 mod encryption;
 mod keymgmt;
@@ -36,6 +39,10 @@ mod signing;
 mod token_tests;
 mod tokens;
 
+pub use auditing::{
+    AUDITOR_LOCKOUT_SECS, AUDITOR_LOGIN_ATTEMPTS, AuditConfigChange, AuditInfo,
+    DEFAULT_AUDIT_CAPACITY, MAX_ROTATION_BYTES, RotationSettings,
+};
 pub use keymgmt::PreparedKeyPair;
 pub use random_ops::MAX_RANDOM_LEN;
 pub(crate) use roles::RoleRecord;
@@ -60,6 +67,10 @@ pub struct ModuleConfig {
     pub kek_passphrase: Option<Zeroizing<Vec<u8>>>,
     /// Cost of the Argon2id hashes of stored credentials.
     pub kdf: KdfCost,
+    /// The module's audit record space, in records (AU-30; LOG FULL beyond it).
+    pub audit_capacity: u64,
+    /// Seconds the Auditor is locked out after three failed logins (RA-14, CF-02: 30).
+    pub auditor_lockout_secs: i64,
 }
 
 impl Default for ModuleConfig {
@@ -69,13 +80,15 @@ impl Default for ModuleConfig {
             licensed_partitions: 100,
             kek_passphrase: None,
             kdf: KdfCost::default(),
+            audit_capacity: DEFAULT_AUDIT_CAPACITY,
+            auditor_lockout_secs: AUDITOR_LOCKOUT_SECS,
         }
     }
 }
 
 /// Identifies one authenticated caller of the module (an appliance shell session).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AccessId(u64);
+pub struct AccessId(pub(crate) u64);
 
 /// The Secure Transport Mode strings shown to the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,12 +375,20 @@ enum Op {
     Physical,
     /// Partition roles and contents: only while the module is in normal operation.
     Partition,
+    /// Like `Partition`, for what proceeds when the audit log is full (AU-14: partition
+    /// logins and logouts, opening and closing sessions).
+    Session,
+    /// The Auditor's work (init, configuration, secret, verification): refused in STM and
+    /// tamper like administration, allowed when the audit log is full (AU-32).
+    Audit,
     /// Everything else.
     Admin,
 }
 
 struct Access {
     so: bool,
+    /// The Auditor is logged in on this access.
+    auditor: bool,
     /// The role this access has logged in on each partition (by serial).
     partitions: HashMap<u64, PartitionRole>,
 }
@@ -390,6 +411,12 @@ pub struct Module {
     condition: Condition,
     policies: Policies,
     auditor: Option<AuditorRole>,
+    /// What the Auditor configured (`None`: not configured; records stay in the module).
+    audit_config: Option<crate::state::AuditConfig>,
+    /// The audit log: chain head, records held, filter, LOG FULL.
+    audit: auditing::AuditState,
+    /// Seconds added to the HSM clock by tests (lockout expiry without waiting).
+    clock_skew: i64,
     partitions: BTreeMap<u64, PartitionRecord>,
     accesses: HashMap<AccessId, Access>,
     next_access: u64,
@@ -433,6 +460,9 @@ impl Module {
             policies: Policies::defaults(&caps(&config)),
             caps: caps(&config),
             auditor: None,
+            audit_config: None,
+            audit: auditing::AuditState::new(),
+            clock_skew: 0,
             partitions: BTreeMap::new(),
             accesses: HashMap::new(),
             next_access: 1,
@@ -486,10 +516,13 @@ impl Module {
         self.store = None;
         self.core = None;
         self.auditor = None;
+        self.audit_forget_config();
+        self.audit = auditing::AuditState::new();
         self.partitions.clear();
         self.tokens_clear();
         self.accesses.values_mut().for_each(|a| {
             a.so = false;
+            a.auditor = false;
             a.partitions.clear();
         });
         self.halt_reason = Some(what);
@@ -550,6 +583,7 @@ impl Module {
         self.caps = caps;
         self.auditor = auditor;
         self.partitions = partitions;
+        self.load_audit()?;
         self.load_tokens()
     }
 
@@ -594,6 +628,7 @@ impl Module {
             id,
             Access {
                 so: false,
+                auditor: false,
                 partitions: HashMap::new(),
             },
         );
@@ -655,6 +690,7 @@ impl Module {
     fn logout_everyone(&mut self) {
         self.accesses.values_mut().for_each(|a| {
             a.so = false;
+            a.auditor = false;
             a.partitions.clear();
         });
         self.sessions_close_where(|_| true);
@@ -729,7 +765,10 @@ impl Module {
 
     /// Checks that `op` is allowed in the module's present condition.
     fn gate(&self, op: Op) -> Result<(), Error> {
-        if op == Op::Partition && self.halt_reason.is_none() && self.core.is_none() {
+        if matches!(op, Op::Partition | Op::Session)
+            && self.halt_reason.is_none()
+            && self.core.is_none()
+        {
             return Err(e::not_initialized());
         }
         if self.halt_reason.is_some() {
@@ -758,6 +797,16 @@ impl Module {
             )
         {
             return Err(e::in_transport());
+        }
+        // LOG FULL (AU-32): nothing that would need a record runs; the Auditor's work,
+        // logins, sessions, status and hardware events go on.
+        if self.audit.is_full()
+            && !matches!(
+                op,
+                Op::Status | Op::Login | Op::Session | Op::Audit | Op::Physical
+            )
+        {
+            return Err(e::log_full());
         }
         Ok(())
     }
@@ -886,9 +935,21 @@ impl Module {
     /// `hsm login`. Three consecutive failures zeroize the module (RA-11); a success resets the
     /// counter. The counter is written before the answer, so restarting does not reset it.
     pub fn so_login(&mut self, id: AccessId, password: &Secret) -> Result<(), Error> {
+        let r = self.so_login_inner(id, password);
+        self.audited_proceed(AuditCategory::Access, AuditOp::Login, r, |ev| {
+            ev.access = Some(id.0);
+            ev.detail = "roleID=1".into();
+            ev.set_data(0, Some(Self::SO_ROLE), 0);
+        })
+    }
+
+    fn so_login_inner(&mut self, id: AccessId, password: &Secret) -> Result<(), Error> {
         self.gate(Op::Login)?;
-        if !self.accesses.contains_key(&id) {
-            return Err(e::arguments_bad("unknown access"));
+        match self.accesses.get(&id) {
+            None => return Err(e::arguments_bad("unknown access")),
+            // Separation of roles: one access holds the Auditor or the HSM SO, not both.
+            Some(a) if a.auditor => return Err(e::other_role_logged_in("Auditor")),
+            Some(_) => {}
         }
         let Some(core) = &self.core else {
             return Err(e::not_initialized());
@@ -925,18 +986,38 @@ impl Module {
 
     /// `hsm logout`.
     pub fn so_logout(&mut self, id: AccessId) -> Result<(), Error> {
-        match self.accesses.get_mut(&id) {
+        let r = match self.accesses.get_mut(&id) {
             Some(a) if a.so => {
                 a.so = false;
                 Ok(())
             }
             _ => Err(e::not_logged_in()),
-        }
+        };
+        self.audited_proceed(AuditCategory::Access, AuditOp::Logout, r, |ev| {
+            ev.access = Some(id.0);
+            ev.detail = "roleID=1".into();
+        })
     }
 
     /// `hsm changepw`: the logged-in HSM SO replaces its password. A wrong old password counts
     /// as a failed SO login.
     pub fn so_change_password(
+        &mut self,
+        id: AccessId,
+        old: &Secret,
+        new: &Secret,
+    ) -> Result<(), Error> {
+        let r = self.so_change_password_inner(id, old, new);
+        self.audited_hsm(
+            AuditCategory::Management,
+            AuditOp::SetPin,
+            Some(id),
+            "roleID=1",
+            r,
+        )
+    }
+
+    fn so_change_password_inner(
         &mut self,
         id: AccessId,
         old: &Secret,
@@ -962,6 +1043,22 @@ impl Module {
     /// `hsm init`: hard on a module that is not initialized, soft on one that is (LC-10,
     /// LC-11). STM must be off. Every rule is checked before anything changes.
     pub fn init(&mut self, id: AccessId, req: InitRequest) -> Result<InitKind, Error> {
+        let r = self.init_inner(id, req);
+        if let Ok(InitKind::Hard) = r {
+            // The HSM SO is created: recorded unconditionally (AU-12).
+            self.audit_unconditional(AuditOp::InitToken, Some(id), "roleID=1");
+            return r;
+        }
+        self.audited_hsm(
+            AuditCategory::Management,
+            AuditOp::InitToken,
+            Some(id),
+            "",
+            r,
+        )
+    }
+
+    fn init_inner(&mut self, id: AccessId, req: InitRequest) -> Result<InitKind, Error> {
         self.gate(Op::Admin)?;
         let label = rules::hsm_label(&req.label)?;
         match self.core.clone() {
@@ -1070,7 +1167,10 @@ impl Module {
         let mut c = self.condition.clone();
         c.so_failures = 0;
         c.manually_zeroized = manual;
-        self.save_condition(c)
+        self.save_condition(c)?;
+        let why = if manual { "hsm zeroize" } else { "automatic" };
+        self.audit_unconditional(AuditOp::Zeroize, None, why);
+        Ok(())
     }
 
     fn rekey(&mut self, keep: impl Fn(&str, &[u8]) -> bool) -> Result<(), Error> {
@@ -1097,11 +1197,15 @@ impl Module {
                 "turn policy 39 (Allow Secure Trusted Channel) off before a factory reset",
             ));
         }
+        // The log secret and the records not yet moved out survive (AU-07: logs are cleared
+        // only by a command of their own), unless the store could not be read at all.
+        let carry = self.audit_carry();
         self.store = None;
         Store::destroy(&self.dir)?;
         self.halt_reason = None;
         self.core = None;
         self.auditor = None;
+        self.audit_forget_config();
         self.partitions.clear();
         self.tokens_clear();
         self.logout_everyone();
@@ -1120,9 +1224,19 @@ impl Module {
         self.write(|txn| {
             txn.put(T_HSM, K_POLICIES, &pol)?;
             txn.put(T_HSM, K_CONDITION, &cond)?;
-            txn.put(T_HSM, K_CAPABILITIES, &caps)
+            txn.put(T_HSM, K_CAPABILITIES, &caps)?;
+            if let Some((chain, records)) = &carry {
+                txn.put(T_HSM, crate::state::K_AUDIT_CHAIN, chain)?;
+                for (seq, line) in records {
+                    txn.put(crate::state::T_AUDIT, &auditing::seq_key(*seq), line)?;
+                }
+            }
+            Ok(())
         })?;
         self.condition = condition;
+        self.audit = auditing::AuditState::new();
+        self.load_audit()?;
+        self.audit_unconditional(AuditOp::Zeroize, None, "factory reset");
         Ok(())
     }
 
@@ -1141,6 +1255,7 @@ impl Module {
         self.rekey(crate::state::kept_by_decommission)?;
         self.core = None;
         self.auditor = None;
+        self.audit_forget_config();
         self.partitions.clear();
         self.tokens_clear();
         self.logout_everyone();
@@ -1148,7 +1263,9 @@ impl Module {
         c.so_failures = 0;
         c.decommissioned = true;
         c.manually_zeroized = false;
-        self.save_condition(c)
+        self.save_condition(c)?;
+        self.audit_unconditional(AuditOp::Decommission, None, "");
+        Ok(())
     }
 
     // ----- tamper -----
@@ -1178,6 +1295,7 @@ impl Module {
         c.tamper_history.push(event.clone());
         self.save_condition(c)?;
         self.logout_everyone();
+        self.audit_unconditional(AuditOp::Tamper, None, kind.name());
         Ok(event)
     }
 
@@ -1218,6 +1336,11 @@ impl Module {
     /// `hsm restart`: resets the module. Everyone is logged out; a tamper whose lock was
     /// cleared (or that needed no clearing, policy 48 off) is over.
     pub fn restart(&mut self) -> Result<(), Error> {
+        let r = self.restart_inner();
+        self.audited_hsm(AuditCategory::Management, AuditOp::Restart, None, "", r)
+    }
+
+    fn restart_inner(&mut self) -> Result<(), Error> {
         self.gate(Op::TamperRecovery)?;
         self.logout_everyone();
         self.reset_volatile();
@@ -1239,6 +1362,21 @@ impl Module {
     /// `hsm changePolicy`: applies the destructive effect first (LC-22: partitions destroyed;
     /// policies 46 and 50 zeroize the module), then the new value, each durably.
     pub fn change_policy(
+        &mut self,
+        id: AccessId,
+        policy_id: u8,
+        value: u32,
+    ) -> Result<PolicyChangeOutcome, Error> {
+        let r = self.change_policy_inner(id, policy_id, value);
+        let op = match &r {
+            Ok(o) if o.destroyed != Destructive::No => AuditOp::SetDestructiveHsmPolicy,
+            _ => AuditOp::SetHsmPolicy,
+        };
+        let detail = format!("policy={policy_id} value={value}");
+        self.audited_hsm(AuditCategory::Management, op, Some(id), &detail, r)
+    }
+
+    fn change_policy_inner(
         &mut self,
         id: AccessId,
         policy_id: u8,
@@ -1397,6 +1535,27 @@ impl Module {
         size: PartitionSize,
         version: u8,
     ) -> Result<PartitionInfo, Error> {
+        let r = self.partition_create_inner(id, name, size, version);
+        let detail = match &r {
+            Ok(info) => format!("container S/N {}", info.serial),
+            Err(_) => String::new(),
+        };
+        self.audited_hsm(
+            AuditCategory::Management,
+            AuditOp::CreateContainer,
+            Some(id),
+            &detail,
+            r,
+        )
+    }
+
+    fn partition_create_inner(
+        &mut self,
+        id: AccessId,
+        name: &str,
+        size: PartitionSize,
+        version: u8,
+    ) -> Result<PartitionInfo, Error> {
         self.gate(Op::Admin)?;
         if self.core.is_none() {
             return Err(e::not_initialized());
@@ -1484,6 +1643,19 @@ impl Module {
 
     /// `partition delete`: destroys the partition, its roles and objects (its key record).
     pub fn partition_delete(&mut self, id: AccessId, name: &str) -> Result<(), Error> {
+        let serial = self.find_partition(name).ok();
+        let r = self.partition_delete_inner(id, name);
+        let detail = serial.map_or_else(String::new, |s| format!("container S/N {s}"));
+        self.audited_hsm(
+            AuditCategory::Management,
+            AuditOp::DeleteContainer,
+            Some(id),
+            &detail,
+            r,
+        )
+    }
+
+    fn partition_delete_inner(&mut self, id: AccessId, name: &str) -> Result<(), Error> {
         self.gate(Op::Admin)?;
         self.require_so(id)?;
         let serial = self.find_partition(name)?;
@@ -1501,6 +1673,22 @@ impl Module {
     /// `partition resize`: the new size must fit in the HSM's free storage plus the current
     /// allotment and hold the objects already stored (PA-13).
     pub fn partition_resize(
+        &mut self,
+        id: AccessId,
+        name: &str,
+        size: PartitionSize,
+    ) -> Result<PartitionInfo, Error> {
+        let r = self.partition_resize_inner(id, name, size);
+        self.audited_hsm(
+            AuditCategory::Management,
+            AuditOp::SetContainerSize,
+            Some(id),
+            "",
+            r,
+        )
+    }
+
+    fn partition_resize_inner(
         &mut self,
         id: AccessId,
         name: &str,
@@ -1564,32 +1752,6 @@ impl Module {
             .ok_or_else(|| e::partition_not_found(name))
     }
 
-    // ----- Auditor role record -----
-
-    /// Creates the Auditor role (`audit init`): no HSM SO is needed (RA-13). Refused when an
-    /// Auditor exists (CF-03): only factory reset or decommission removes one.
-    pub fn auditor_init(&mut self, password: &Secret, domain: &Secret) -> Result<(), Error> {
-        self.gate(Op::Admin)?;
-        if self.auditor.is_some() {
-            return Err(e::restricted("the Auditor role is already initialized"));
-        }
-        rules::password(password.expose())?;
-        rules::domain(domain.expose())?;
-        let role = AuditorRole {
-            password: Credential::create(password, self.config.kdf)?,
-            domain: Credential::create(domain, self.config.kdf)?,
-        };
-        let bytes = encode(&role)?;
-        self.write(|txn| txn.put(T_HSM, K_AUDITOR, &bytes))?;
-        self.auditor = Some(role);
-        Ok(())
-    }
-
-    /// Whether the Auditor role exists.
-    pub fn auditor_initialized(&self) -> bool {
-        self.auditor.is_some()
-    }
-
     // ----- show -----
 
     /// Everything `hsm show` prints.
@@ -1613,7 +1775,7 @@ impl Module {
                 .collect(),
             partitions_allowed: self.max_partitions(),
             fips_approved: !self.policies.is_on(12),
-            hsm_time: host_time + self.condition.clock_offset,
+            hsm_time: self.hsm_now(),
             host_time,
             storage: self.storage(),
         }

@@ -27,21 +27,38 @@ pub(crate) const K_POLICIES: &[u8] = b"policies";
 pub(crate) const K_AUDITOR: &[u8] = b"auditor";
 pub(crate) const K_CAPABILITIES: &[u8] = b"capabilities";
 pub(crate) const T_PARTITIONS: &str = "partitions";
+pub(crate) const K_AUDIT_CONFIG: &[u8] = b"audit_config";
+pub(crate) const K_AUDIT_CHAIN: &[u8] = b"audit_chain";
+/// The module's audit record space: sequence number (4 bytes, big endian) -> record line.
+pub(crate) const T_AUDIT: &str = "audit";
 
 /// The table holding one partition's objects.
 pub(crate) fn partition_table(serial: u64) -> String {
     format!("partition.{serial}")
 }
 
-/// Records kept by zeroization (chapter 8: Auditor, policies and RPV unchanged).
+/// Records kept by zeroization (chapter 8: Auditor, policies and RPV unchanged; the audit
+/// configuration, log secret and records too, AU-07).
 pub(crate) fn kept_by_zeroize(table: &str, key: &[u8]) -> bool {
-    table == T_HSM
-        && (key == K_CONDITION || key == K_POLICIES || key == K_AUDITOR || key == K_CAPABILITIES)
+    table == T_AUDIT
+        || (table == T_HSM
+            && (key == K_CONDITION
+                || key == K_POLICIES
+                || key == K_AUDITOR
+                || key == K_CAPABILITIES
+                || key == K_AUDIT_CONFIG
+                || key == K_AUDIT_CHAIN))
 }
 
-/// Records kept by decommission (policies kept; the audit role is deleted).
+/// Records kept by decommission (policies kept; the audit role and its configuration are
+/// deleted; the log secret and the records not yet rotated out stay, AU-07).
 pub(crate) fn kept_by_decommission(table: &str, key: &[u8]) -> bool {
-    table == T_HSM && (key == K_CONDITION || key == K_POLICIES || key == K_CAPABILITIES)
+    table == T_AUDIT
+        || (table == T_HSM
+            && (key == K_CONDITION
+                || key == K_POLICIES
+                || key == K_CAPABILITIES
+                || key == K_AUDIT_CHAIN))
 }
 
 /// What exists only while the module is initialized.
@@ -101,11 +118,61 @@ pub(crate) struct Condition {
     pub(crate) clock_offset: i64,
 }
 
-/// The Auditor role's credentials (the audit subsystem builds on this record).
+/// The Auditor role: its credentials, its domain key and its failed-login state.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct AuditorRole {
     pub(crate) password: Credential,
     pub(crate) domain: Credential,
+    /// The audit domain key (the reference's KCV): derived from the domain string, so that
+    /// every module given the same audit domain holds the same key (AU-40).
+    pub(crate) domain_key: [u8; 32],
+    /// Consecutive failed logins since the last success or lockout.
+    pub(crate) failures: u8,
+    /// HSM time (Unix seconds) until which logins are refused; 0 when not locked.
+    pub(crate) locked_until: i64,
+}
+
+impl Drop for AuditorRole {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.domain_key);
+    }
+}
+
+/// What the Auditor configured (`audit config`); kept by zeroize and tamper, removed by
+/// decommission and factory reset (AU-07).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct AuditConfig {
+    /// The event filter mask (`EventFilter`).
+    pub(crate) filter: u32,
+    /// Rotation interval in seconds (0: no interval rotation).
+    pub(crate) rotation_secs: u64,
+    /// Largest log file in bytes before rotation.
+    pub(crate) rotation_bytes: u64,
+}
+
+/// The log secret and the chain head (the reference's "parameter area" and the newest HMAC
+/// in flash, AU-23, AU-24).
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct AuditChain {
+    pub(crate) secret: [u8; 32],
+    /// Sequence number of the next record (the first is 1).
+    pub(crate) next_seq: u32,
+    /// HMAC of the newest record (32 zero bytes before the first).
+    pub(crate) last_hmac: [u8; 32],
+    /// A secret imported from another module (its serial and secret): used for
+    /// verification instead of the own one until the own one is re-imported (AU-41).
+    pub(crate) foreign: Option<(u64, [u8; 32])>,
+    /// Whether the HSM clock has been synchronized with the host (`audit sync`).
+    pub(crate) time_synced: bool,
+}
+
+impl Drop for AuditChain {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret);
+        if let Some((_, s)) = &mut self.foreign {
+            zeroize::Zeroize::zeroize(s);
+        }
+    }
 }
 
 /// One application partition.

@@ -44,6 +44,30 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: Log,
+    /// The module's audit log space and the appliance's audit directory.
+    #[serde(default)]
+    pub audit: Audit,
+}
+
+/// Audit log settings (`[audit]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    /// Records the module holds before LOG FULL (default: 16 MiB of records).
+    pub capacity_records: Option<u64>,
+    /// Bytes the audit files of `DATA_DIR/audit` may take together (default 4 GiB).
+    pub dir_max_bytes: Option<u64>,
+}
+
+impl Audit {
+    /// The bounds of the appliance's audit directory.
+    pub fn limits(&self) -> crate::shell::AuditLimits {
+        let mut l = crate::shell::AuditLimits::default();
+        if let Some(b) = self.dir_max_bytes {
+            l.dir_max_bytes = b;
+        }
+        l
+    }
 }
 
 /// Listen addresses of the network services.
@@ -239,6 +263,7 @@ impl Config {
             ntls: Ntls::default(),
             files: FileLimits::default(),
             log: Log::default(),
+            audit: Audit::default(),
         }
     }
 
@@ -287,6 +312,10 @@ impl Config {
             total_storage: self.total_storage,
             licensed_partitions: self.licensed_partitions,
             kek_passphrase: self.kek_passphrase()?,
+            audit_capacity: self
+                .audit
+                .capacity_records
+                .unwrap_or(strongroom_module::DEFAULT_AUDIT_CAPACITY),
             ..strongroom_module::ModuleConfig::default()
         })
     }

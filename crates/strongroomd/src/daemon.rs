@@ -103,6 +103,7 @@ pub fn run_with_listeners(
 ) -> Result<(), String> {
     let mut appliance = Appliance::new(module, config.data_dir.clone(), config.hostname.clone());
     appliance.files = config.files;
+    appliance.audit = config.audit.limits();
     let ntls_listen = config.ntls_listen();
     let ntls = appliance.ntls.clone();
     ntls.configure(ntls_listen.clone(), config.ntls_limits());
@@ -141,6 +142,7 @@ pub fn run_with_listeners(
         .map_err(|err| format!("cannot start the runtime: {err}"))?;
     let ssh_settings = config.ssh.clone();
     let ssh_appliance = appliance.clone();
+    let audit_appliance = appliance.clone();
     let signal = runtime.block_on(async move {
         let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut ssh_task = None;
@@ -159,6 +161,37 @@ pub fn run_with_listeners(
                 stop.subscribe(),
             )));
         }
+        // Audit records move to the audit files every second; with HSM policy 57 on, the
+        // HSM clock is synchronized with the host daily (AU-50).
+        let mut audit_stop = stop.subscribe();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut last_sync = std::time::Instant::now();
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = audit_stop.recv() => break,
+                }
+                let app = audit_appliance.clone();
+                let daily = last_sync.elapsed() >= Duration::from_secs(24 * 3600);
+                if daily {
+                    last_sync = std::time::Instant::now();
+                }
+                let _ = tokio::task::spawn_blocking(move || {
+                    if daily {
+                        let mut m = match app.module.lock() {
+                            Ok(g) => g,
+                            Err(p) => p.into_inner(),
+                        };
+                        if let Err(err) = m.time_auto_sync() {
+                            tracing::warn!(error = %err, "the daily HSM time synchronization failed");
+                        }
+                    }
+                    app.pump_audit();
+                })
+                .await;
+            }
+        });
         ntls.attach(tokio::runtime::Handle::current());
         if ntls_listen == crate::ntls::ListenSpec::Off {
             tracing::info!("NTLS is off (listen.ntls = \"off\")");

@@ -25,8 +25,8 @@ mod ssh;
 mod users;
 
 pub use crate::config::{
-    Config, DEFAULT_NTLS_LISTEN, DEFAULT_SSH_LISTEN, FileLimits, KEK_PASSPHRASE_ENV, Listen, Log,
-    Ntls, Ssh,
+    Audit, Config, DEFAULT_NTLS_LISTEN, DEFAULT_SSH_LISTEN, FileLimits, KEK_PASSPHRASE_ENV, Listen,
+    Log, Ntls, Ssh,
 };
 pub use crate::console::{LocalTerminal, attach, socket_path};
 pub use crate::daemon::{
@@ -35,7 +35,9 @@ pub use crate::daemon::{
 pub use crate::dev::{
     DEV_LABEL, DEV_PARTITION, DevCredentials, credentials_path, prepare as dev_prepare,
 };
-pub use crate::shell::{Appliance, Channel, Outcome, Role, ScriptTerminal, Session, Terminal};
+pub use crate::shell::{
+    Appliance, AuditLimits, Channel, Outcome, Role, ScriptTerminal, Session, Terminal,
+};
 pub use crate::ssh::serve as serve_ssh;
 pub use crate::users::{
     BUILT_IN, FACTORY_PASSWORD, KeyInfo, PasswordCheck, UserInfo, UserStore, fingerprint,

@@ -133,6 +133,7 @@ fn console(config: Config, create: bool) -> Result<(), String> {
     let module = strongroomd::open_module(&config)?;
     let mut appliance = Appliance::new(module, config.data_dir.clone(), config.hostname.clone());
     appliance.files = config.files;
+    appliance.audit = config.audit.limits();
     let mut session = Session::new(appliance, "admin", Role::Admin, Channel::LocalConsole);
     session.run(&mut LocalTerminal::new());
     Ok(())

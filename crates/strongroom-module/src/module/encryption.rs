@@ -217,7 +217,7 @@ impl Module {
     }
 
     /// `C_EncryptInit`.
-    pub fn encrypt_init(
+    pub(super) fn encrypt_init_inner(
         &self,
         access: AccessId,
         session: SessionHandle,
@@ -260,7 +260,7 @@ impl Module {
     }
 
     /// `C_DecryptInit`.
-    pub fn decrypt_init(
+    pub(super) fn decrypt_init_inner(
         &self,
         access: AccessId,
         session: SessionHandle,

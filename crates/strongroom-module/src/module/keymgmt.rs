@@ -135,7 +135,7 @@ impl Module {
 
     /// `C_GenerateKey`: AES keys, generic secrets (and HMAC key types), HKDF keys, and
     /// password-based keys with PBKDF2. `CKA_VALUE_LEN` is required.
-    pub fn generate_key(
+    pub(super) fn generate_key_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,
@@ -320,7 +320,7 @@ impl Module {
     /// The second half of `C_GenerateKeyPair`, under `&mut Module`: checks the caller again
     /// (the login may have changed meanwhile), builds both objects from the templates (the
     /// public template must be the one given to the first half) and adds them in one step.
-    pub fn generate_key_pair_commit(
+    pub(super) fn generate_key_pair_commit_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,
@@ -426,7 +426,7 @@ impl Module {
         clippy::too_many_arguments,
         reason = "the PKCS#11 function's arguments"
     )]
-    pub fn wrap_key(
+    pub(super) fn wrap_key_inner(
         &self,
         access: AccessId,
         session: SessionHandle,
@@ -514,7 +514,7 @@ impl Module {
         clippy::too_many_arguments,
         reason = "the PKCS#11 function's arguments"
     )]
-    pub fn unwrap_key(
+    pub(super) fn unwrap_key_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,
@@ -601,7 +601,7 @@ impl Module {
     /// `CKA_VALUE_LEN` it takes the natural length (the shared secret's, or the hash's).
     /// With `CKD_NULL` and a shorter `CKA_VALUE_LEN`, the leading bytes of the shared secret
     /// are kept.
-    pub fn derive_key(
+    pub(super) fn derive_key_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,

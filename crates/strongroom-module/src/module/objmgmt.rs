@@ -29,7 +29,7 @@ impl Module {
 
     /// `C_CreateObject`. A key's material is checked by parsing it; a secret key's
     /// `CKA_CHECK_VALUE`, if given, must match the key.
-    pub fn create_object(
+    pub(super) fn create_object_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,
@@ -72,7 +72,7 @@ impl Module {
     }
 
     /// `C_CopyObject`: the copy may be a token or a session object, whatever the original.
-    pub fn copy_object(
+    pub(super) fn copy_object_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,
@@ -98,7 +98,7 @@ impl Module {
     }
 
     /// `C_DestroyObject`. A token object's record is deleted durably first.
-    pub fn destroy_object(
+    pub(super) fn destroy_object_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,
@@ -153,7 +153,7 @@ impl Module {
     }
 
     /// `C_SetAttributeValue`: all or nothing; a token object's new state is written first.
-    pub fn set_attribute_value(
+    pub(super) fn set_attribute_value_inner(
         &mut self,
         access: AccessId,
         session: SessionHandle,

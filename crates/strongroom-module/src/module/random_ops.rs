@@ -13,7 +13,7 @@ pub const MAX_RANDOM_LEN: usize = 1 << 20;
 impl Module {
     /// `C_SeedRandom`: `seed` is mixed into the DRBG (the entropy appliance's 32-byte blocks
     /// take one reseed each). Any session may seed.
-    pub fn seed_random(
+    pub(super) fn seed_random_inner(
         &self,
         access: AccessId,
         session: SessionHandle,
@@ -25,7 +25,7 @@ impl Module {
     }
 
     /// `C_GenerateRandom`: up to [`MAX_RANDOM_LEN`] bytes.
-    pub fn generate_random(
+    pub(super) fn generate_random_inner(
         &self,
         access: AccessId,
         session: SessionHandle,

@@ -205,7 +205,7 @@ impl Module {
     /// and the cloning domain; on an initialized one it needs the current Partition SO
     /// password and destroys every role and object first (by re-keying the store without
     /// them). Who may reach the partition at all (client assignment) is the host's check.
-    pub fn partition_init(
+    pub(super) fn partition_init_inner(
         &mut self,
         id: AccessId,
         serial: u64,
@@ -266,14 +266,14 @@ impl Module {
     /// Officer, Limited Crypto Officer and Crypto User lock at partition policy 20 failures;
     /// the Partition SO's tenth failure zeroizes the partition. A role whose credential must
     /// be changed logs in, but can then only change it.
-    pub fn role_login(
+    pub(super) fn role_login_inner(
         &mut self,
         id: AccessId,
         serial: u64,
         role: PartitionRole,
         password: &Secret,
     ) -> Result<(), Error> {
-        self.gate(Op::Partition)?;
+        self.gate(Op::Session)?;
         let access = self
             .accesses
             .get(&id)
@@ -362,7 +362,7 @@ impl Module {
     /// `role logout` / `C_Logout`.
     /// PKCS#11 C_Logout: the access's private session objects on the partition are
     /// destroyed and its sessions' active operations end.
-    pub fn role_logout(&mut self, id: AccessId, serial: u64) -> Result<(), Error> {
+    pub(super) fn role_logout_inner(&mut self, id: AccessId, serial: u64) -> Result<(), Error> {
         match self
             .accesses
             .get_mut(&id)
@@ -380,7 +380,7 @@ impl Module {
     /// Crypto Officer; the Crypto Officer creates the Crypto User. Initializing a role that
     /// exists is a reset (see [`Module::role_reset`]). Under HSM policy 21 the new credential
     /// must be changed at first use.
-    pub fn role_init(
+    pub(super) fn role_init_inner(
         &mut self,
         id: AccessId,
         serial: u64,
@@ -393,7 +393,7 @@ impl Module {
         self.require_role(id, serial, &[parent])?;
         let mut record = self.partition(serial)?.clone();
         if record.roles.contains_key(&role) {
-            return self.role_reset(id, serial, role, password);
+            return self.role_reset_inner(id, serial, role, password);
         }
         self.check_partition_pin(&record, password.expose())?;
         record.roles.insert(
@@ -411,7 +411,7 @@ impl Module {
     /// `role resetpw`: the parent role sets a new credential, unlocking the role. The
     /// Partition SO may reset the Crypto Officer (and Limited Crypto Officer) only when HSM
     /// policy 15 is on (RA-26); the Crypto Officer may always reset the Crypto User.
-    pub fn role_reset(
+    pub(super) fn role_reset_inner(
         &mut self,
         id: AccessId,
         serial: u64,
@@ -457,7 +457,7 @@ impl Module {
 
     /// `role changepw` / `C_SetPIN`: the logged-in role replaces its own credential (the one
     /// thing allowed while it must change it). A wrong old password counts as a failed login.
-    pub fn role_change_password(
+    pub(super) fn role_change_password_inner(
         &mut self,
         id: AccessId,
         serial: u64,
@@ -554,7 +554,7 @@ impl Module {
 
     /// `partition changepolicy` by the Partition SO. A destructive change (one that relaxes
     /// how keys may leave the partition) destroys the partition's objects first.
-    pub fn partition_change_policy(
+    pub(super) fn partition_change_policy_inner(
         &mut self,
         id: AccessId,
         serial: u64,

@@ -23,13 +23,13 @@ impl Module {
     /// `C_OpenSession` on partition `serial`. A read-only session cannot be opened while the
     /// access has the Partition SO logged in on the partition
     /// (`CKR_SESSION_READ_WRITE_SO_EXISTS`).
-    pub fn open_session(
+    pub(super) fn open_session_inner(
         &mut self,
         access: AccessId,
         serial: u64,
         read_write: bool,
     ) -> Result<SessionHandle, Error> {
-        self.gate(Op::Partition)?;
+        self.gate(Op::Session)?;
         if !self.accesses.contains_key(&access) {
             return Err(e::arguments_bad("unknown access"));
         }
@@ -57,7 +57,11 @@ impl Module {
     }
 
     /// `C_CloseSession`: its session objects are destroyed and its operations end.
-    pub fn close_session(&mut self, access: AccessId, session: SessionHandle) -> Result<(), Error> {
+    pub(super) fn close_session_inner(
+        &mut self,
+        access: AccessId,
+        session: SessionHandle,
+    ) -> Result<(), Error> {
         if self
             .sessions
             .get(&session.0)
@@ -74,7 +78,11 @@ impl Module {
     }
 
     /// `C_CloseAllSessions`: every session of `access` on partition `serial`.
-    pub fn close_all_sessions(&mut self, access: AccessId, serial: u64) -> Result<(), Error> {
+    pub(super) fn close_all_sessions_inner(
+        &mut self,
+        access: AccessId,
+        serial: u64,
+    ) -> Result<(), Error> {
         self.partition(serial)?;
         self.sessions_close_where(|s| s.access == access && s.serial == serial);
         Ok(())

@@ -77,7 +77,7 @@ impl Module {
     }
 
     /// `C_SignInit`.
-    pub fn sign_init(
+    pub(super) fn sign_init_inner(
         &self,
         access: AccessId,
         session: SessionHandle,
@@ -163,7 +163,7 @@ impl Module {
     }
 
     /// `C_VerifyInit`.
-    pub fn verify_init(
+    pub(super) fn verify_init_inner(
         &self,
         access: AccessId,
         session: SessionHandle,

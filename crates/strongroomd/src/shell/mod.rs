@@ -5,6 +5,7 @@
 //! with the reference's result line (`Command Result : 0 (Success)`, or the failure line with
 //! the module return code and `Command Result : 65535 (Strongroom Shell execution)`).
 
+pub(crate) mod auditlog;
 mod commands;
 mod engine;
 mod render;
@@ -75,6 +76,34 @@ pub struct Appliance {
     pub files: FileLimits,
     /// The NTLS service: client registrations, the listener and its connections.
     pub(crate) ntls: Arc<crate::ntls::NtlsService>,
+    /// Bounds of the appliance's audit directory.
+    pub audit: AuditLimits,
+}
+
+/// Bounds of the appliance's audit directory (`DATA_DIR/audit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditLimits {
+    /// The audit files never exceed this many bytes together; beyond it records stay in the
+    /// module, whose space then fills (LOG FULL) until the Auditor clears files.
+    pub dir_max_bytes: u64,
+}
+
+impl Default for AuditLimits {
+    fn default() -> Self {
+        Self {
+            dir_max_bytes: 4 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+impl Appliance {
+    /// Moves the module's audit records into the appliance's audit files (done after every
+    /// shell command and by the daemon's timer). Errors are logged, never fatal.
+    pub fn pump_audit(&self) {
+        if let Err(err) = auditlog::pump(self) {
+            tracing::warn!(error = %err, "audit records could not be moved to the audit files");
+        }
+    }
 }
 
 impl Appliance {
@@ -87,6 +116,7 @@ impl Appliance {
             data_dir,
             hostname,
             files: FileLimits::default(),
+            audit: AuditLimits::default(),
         }
     }
 }
@@ -257,7 +287,9 @@ impl Session {
             "info",
             &format!("Command: {logged} : {} : {}", self.user, self.source_text()),
         );
-        match handler(self, term, &args) {
+        let result = handler(self, term, &args);
+        self.appliance.pump_audit();
+        match result {
             Ok(()) => {
                 term.write("\nCommand Result : 0 (Success)\n");
                 Outcome::Success

@@ -664,21 +664,19 @@ fn hsm_supportinfo(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> Cmd
 }
 
 fn time_get(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
-    let info = s.module().info(s.access());
+    let (hsm, host) = s.module().time_get(s.access())?;
     term.write(&format!(
-        "\nHSM Time:   {}\nHost Time:  {}\n",
-        render::time(info.hsm_time),
-        render::time(info.host_time)
+        "\nHSM Time:   {}\nHost Time:  {}\nDifference: {} sec\n",
+        render::time(hsm),
+        render::time(host),
+        (host - hsm).abs()
     ));
     Ok(())
 }
 
 fn time_sync(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    s.module().check_so_admin(s.access())?;
-    term.write(
-        "The Strongroom module keeps no clock of its own: the HSM time is the host time, so \
-         it is always synchronized.\n",
-    );
+    s.module().time_sync(s.access())?;
+    term.write("The HSM time is synchronized with the host time.\n");
     successful(term, args);
     Ok(())
 }

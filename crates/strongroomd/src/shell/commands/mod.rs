@@ -3,6 +3,7 @@
 
 mod accounts;
 mod appliance;
+mod audit;
 mod hsm;
 mod later;
 mod metrics;
@@ -118,7 +119,7 @@ pub(crate) static ROOT: &[Node<Handler>] = &[
     ),
     group("client", "c", "> NTLS client registration", ntls::CLIENT),
     group("ntls", "nt", "> The network trust link service", ntls::NTLS),
-    group("audit", "a", "> Audit logging", later::AUDIT_GROUP),
+    group("audit", "a", "> Audit logging", audit::AUDIT_GROUP),
     group("my", "m", "> Your own account and files", accounts::MY),
     group("network", "n", "> Network settings", appliance::NETWORK),
     group("service", "se", "> Appliance services", appliance::SERVICE),
