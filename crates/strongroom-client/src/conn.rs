@@ -97,6 +97,9 @@ impl Connection {
         while conn.is_handshaking() {
             conn.complete_io(&mut sock)?;
         }
+        // rustls buffers at most 64 KiB of plaintext by default; a request frame may be up to
+        // the protocol's maximum (4 MiB), and it is written whole before it is flushed.
+        conn.set_buffer_limit(None);
         let read_half = sock.try_clone()?;
         let this = Self {
             tls: Mutex::new(Tls { conn, sock }),

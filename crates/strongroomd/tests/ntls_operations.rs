@@ -409,6 +409,32 @@ fn ciphers_digests_and_signatures_over_the_wire() {
     .expect("digest final");
     assert_eq!(data(d.output), abc);
 
+    // A request far larger than TLS's default buffering: one million 'a' (NIST's long
+    // SHA-256 message) in one C_Digest.
+    let million_a = [
+        0xCD, 0xC7, 0x6E, 0x5C, 0x99, 0x14, 0xFB, 0x92, 0x81, 0xA1, 0xC7, 0xE2, 0x84, 0xD7, 0x3E,
+        0x67, 0xF1, 0x80, 0x9A, 0x48, 0xA4, 0x97, 0x20, 0x0E, 0x04, 0x6D, 0x39, 0xCC, 0xC7, 0x11,
+        0x2C, 0xD0,
+    ];
+    let _: m::DigestInitResponse = call(
+        &conn,
+        &m::DigestInitRequest {
+            session: s,
+            mechanism: plain(CKM_SHA256),
+        },
+    )
+    .expect("digest init");
+    let d: m::DigestResponse = call(
+        &conn,
+        &m::DigestRequest {
+            session: s,
+            data: vec![b'a'; 1_000_000],
+            capacity: Some(32),
+        },
+    )
+    .expect("a one-megabyte request");
+    assert_eq!(data(d.output), million_a);
+
     // Multi-part ECDSA: signed in parts, verified in parts and whole.
     let keys: m::GenerateKeyPairResponse = call(
         &conn,

@@ -175,6 +175,36 @@ pub(crate) fn subject_name(der: &[u8]) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether a client certificate may authenticate a client at `now` (seconds since the Unix
+/// epoch): within its validity period, and, when it restricts its use, for client
+/// authentication (extended key usage `clientAuth` or `anyExtendedKeyUsage`) and for
+/// signatures (key usage `digitalSignature`). The pin says who the client is; this says the
+/// certificate is still fit for the purpose.
+pub(crate) fn client_certificate_fit(der: &[u8], now: u64) -> Result<(), rustls::CertificateError> {
+    use rustls::CertificateError as E;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|_| E::BadEncoding)?;
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    let validity = cert.validity();
+    if now < validity.not_before.timestamp() {
+        return Err(E::NotValidYet);
+    }
+    if now > validity.not_after.timestamp() {
+        return Err(E::Expired);
+    }
+    match cert.extended_key_usage() {
+        Ok(Some(eku)) if !(eku.value.client_auth || eku.value.any) => {
+            return Err(E::InvalidPurpose);
+        }
+        Ok(_) => {}
+        Err(_) => return Err(E::BadEncoding),
+    }
+    match cert.key_usage() {
+        Ok(Some(ku)) if !ku.value.digital_signature() => Err(E::InvalidPurpose),
+        Ok(_) => Ok(()),
+        Err(_) => Err(E::BadEncoding),
+    }
+}
+
 /// SHA-256 of a certificate's DER, as `AB:CD:...` (what `openssl x509 -fingerprint -sha256`
 /// prints).
 pub(crate) fn fingerprint(der: &[u8]) -> String {

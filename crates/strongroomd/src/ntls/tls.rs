@@ -32,12 +32,23 @@ impl ClientCertVerifier for RegisteredClients {
         &self,
         end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        // The pin is the whole certificate (key, names, validity): no chain, no expiry check,
-        // as the client pins the appliance's certificate.
+        // The pin is the whole certificate (no chain); a registered certificate must still be
+        // within its validity and meant for client authentication.
         if self.registry.identify(end_entity.as_ref()).is_some() {
-            return Ok(ClientCertVerified::assertion());
+            return match identity::client_certificate_fit(end_entity.as_ref(), now.as_secs()) {
+                Ok(()) => Ok(ClientCertVerified::assertion()),
+                Err(problem) => {
+                    tracing::warn!(
+                        fingerprint = %identity::fingerprint(end_entity.as_ref()),
+                        problem = ?problem,
+                        "NTLS handshake refused: the registered client certificate is expired, \
+                         not yet valid or not for client authentication"
+                    );
+                    Err(rustls::Error::InvalidCertificate(problem))
+                }
+            };
         }
         // Runs inside the connection's span, which names the peer.
         tracing::warn!(
