@@ -147,8 +147,8 @@ pub(crate) fn hello_answer(frame: &Frame) -> Option<(Hello, bool)> {
 pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: usize) -> Vec<u8> {
     let (request_id, opcode) = (frame.request_id, frame.opcode);
     let answer = if is_quick(opcode) && ctx.access.readable_now() {
-        // A few microseconds of work under a free shared lock: answered here, without the
-        // two thread hops of the blocking pool.
+        // Work under a free shared lock: answered here, without the two thread hops of the
+        // blocking pool.
         handle(ctx, opcode, &frame.payload)
     } else {
         let task_ctx = ctx.clone();
@@ -179,29 +179,34 @@ pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: us
     }
 }
 
-/// Whether a call is quick enough to answer on the connection's own task: it reads the module
-/// only, touches no disk and does no public-key cryptography (no key is parsed either: the
-/// `*Init` calls, which may load a key, go to the pool).
+/// Whether a call runs on the connection's own task rather than the blocking pool: every call
+/// that only reads the module (under its shared lock), cryptography included. Handing a
+/// request to the pool and back costs two thread wake-ups, more than an ECDSA signature; the
+/// runtime's workers are as many as the cores, so they are the crypto pool. What goes to the
+/// pool: calls that change the module (the exclusive lock, store writes with fsync), logins
+/// (password hashing is slow by design) and key generation (an RSA key takes up to seconds).
 fn is_quick(opcode: u16) -> bool {
-    matches!(
+    !matches!(
         opcode,
-        m::OP_GET_SLOT_LIST
-            | m::OP_GET_TOKEN_INFO
-            | m::OP_GET_SESSION_INFO
-            | m::OP_GET_MECHANISM_LIST
-            | m::OP_GET_MECHANISM_INFO
-            | m::OP_GENERATE_RANDOM
-            | m::OP_SEED_RANDOM
-            | m::OP_GET_ATTRIBUTE_VALUE
-            | m::OP_GET_OBJECT_SIZE
-            | m::OP_FIND_OBJECTS_INIT
-            | m::OP_FIND_OBJECTS
-            | m::OP_FIND_OBJECTS_FINAL
-            | m::OP_DIGEST_INIT
-            | m::OP_DIGEST
-            | m::OP_DIGEST_UPDATE
-            | m::OP_DIGEST_FINAL
-            | m::OP_ROLE_LIST
+        m::OP_INIT_TOKEN
+            | m::OP_OPEN_SESSION
+            | m::OP_CLOSE_SESSION
+            | m::OP_CLOSE_ALL_SESSIONS
+            | m::OP_LOGIN
+            | m::OP_LOGOUT
+            | m::OP_INIT_PIN
+            | m::OP_SET_PIN
+            | m::OP_CREATE_OBJECT
+            | m::OP_DESTROY_OBJECT
+            | m::OP_SET_ATTRIBUTE_VALUE
+            | m::OP_COPY_OBJECT
+            | m::OP_GENERATE_KEY
+            | m::OP_GENERATE_KEY_PAIR
+            | m::OP_UNWRAP_KEY
+            | m::OP_DERIVE_KEY
+            | m::OP_ROLE_INIT
+            | m::OP_ROLE_RESET
+            | m::OP_CHANGE_PARTITION_POLICY
     )
 }
 
