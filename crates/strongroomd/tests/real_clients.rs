@@ -1,9 +1,10 @@
 //! Real PKCS#11 applications against `libstrongroom_pkcs11.so` and a real development
 //! appliance (`strongroomd dev`), as an administrator would meet them: OpenSC `pkcs11-tool`
 //! (listing, key generation, signing, its own `--test` suite), GnuTLS `p11tool`, OpenSSL
-//! through the libp11 engine (signing and a self-signed certificate verified by plain
-//! OpenSSL), Java's SunPKCS11 provider, and OpenSSH's `ssh-keygen -D`. The tools come from
-//! Debian (the test command installs them); a missing tool fails the test.
+//! through the libp11 engine (a CSR and a self-signed certificate verified by plain OpenSSL),
+//! Java's `keytool` (the token's key and certificate) and SunPKCS11 provider, and OpenSSH's
+//! `ssh-keygen -D`. The tools come from Debian (the test command installs them); a missing
+//! tool fails the test.
 
 mod common;
 
@@ -315,6 +316,77 @@ fn openssl_with_the_libp11_engine_signs_and_certifies() {
         .output()
         .expect("openssl runs");
     assert!(ok(out, "openssl verify").contains(": OK"));
+
+    // A certificate request signed in the appliance, checked by plain OpenSSL.
+    let csr = dev.dir().join("req.pem");
+    let out = dev
+        .run("openssl")
+        .env("OPENSSL_CONF", &conf)
+        .args([
+            "req", "-engine", "pkcs11", "-keyform", "engine", "-key", &key,
+        ])
+        .args(["-new", "-subj", "/CN=strongroom-csr", "-out"])
+        .arg(&csr)
+        .output()
+        .expect("openssl runs");
+    ok(out, "openssl req (CSR) with the engine");
+    let out = tool("openssl")
+        .args(["req", "-verify", "-noout", "-in"])
+        .arg(&csr)
+        .output()
+        .expect("openssl runs");
+    let text = ok(out, "openssl req -verify");
+    assert!(
+        text.contains("verify OK") || text.contains("Certificate request self-signature verify OK"),
+        "{text}"
+    );
+
+    // Java's keytool lists the token's key with its certificate (stored on the token).
+    let der = dev.dir().join("cert.der");
+    let out = tool("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(&cert)
+        .arg("-out")
+        .arg(&der)
+        .output()
+        .expect("openssl runs");
+    ok(out, "openssl x509 to DER");
+    dev.pkcs11_tool(&[
+        "--login",
+        "--pin",
+        dev.pin(),
+        "--write-object",
+        der.to_str().expect("path"),
+        "--type",
+        "cert",
+        "--id",
+        "10",
+        "--label",
+        "tls",
+    ]);
+    let cfg = dev.dir().join("keytool-pkcs11.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name = Strongroom\nlibrary = {}\nslot = 0\n",
+            library().display()
+        ),
+    )
+    .expect("pkcs11.cfg");
+    let out = dev
+        .run("keytool")
+        .args(["-list", "-keystore", "NONE", "-storetype", "PKCS11"])
+        .args([
+            "-providerClass",
+            "sun.security.pkcs11.SunPKCS11",
+            "-providerArg",
+        ])
+        .arg(&cfg)
+        .args(["-storepass", dev.pin()])
+        .output()
+        .expect("keytool runs");
+    let text = ok(out, "keytool -list");
+    assert!(text.contains("tls, PrivateKeyEntry"), "{text}");
 }
 
 #[test]
