@@ -405,6 +405,15 @@ fn closing_a_session_ends_its_operations() {
         ret::SR_RET_SM_SESSION_HANDLE_INVALID
     );
     let s3 = f.p.hsm.open_session(a, f.p.serial, true).unwrap();
+    // That was the access's last session: its login ended with it (PKCS#11 v3.0 5.6).
+    const CKS_RW_PUBLIC_SESSION: u64 = 2;
+    assert_eq!(
+        f.p.hsm.session_info(a, s3).unwrap().state,
+        CKS_RW_PUBLIC_SESSION
+    );
+    f.p.hsm
+        .role_login(a, f.p.serial, CO, &common::secret(CO_PW))
+        .unwrap();
     assert_eq!(
         code(f.p.hsm.sign_init(a, s3, &Mechanism::AesCmac, f.aes)),
         ret::SR_RET_KEY_HANDLE_INVALID

@@ -489,7 +489,7 @@ impl Module {
         self.save_partition(record)
     }
 
-    fn logout_partition_access(&mut self, id: AccessId, serial: u64) {
+    pub(super) fn logout_partition_access(&mut self, id: AccessId, serial: u64) {
         if let Some(a) = self.accesses.get_mut(&id)
             && a.partitions.remove(&serial).is_some()
         {

@@ -69,12 +69,25 @@ impl Module {
         {
             return Err(e::session_handle_invalid());
         }
-        if let Some(s) = self.sessions.remove(&session.0)
-            && let Some(t) = self.tokens.get_mut(&s.serial)
-        {
-            t.drop_session_objects(session);
+        if let Some(s) = self.sessions.remove(&session.0) {
+            if let Some(t) = self.tokens.get_mut(&s.serial) {
+                t.drop_session_objects(session);
+            }
+            self.logout_after_last_session(access, s.serial);
         }
         Ok(())
+    }
+
+    /// PKCS#11 v3.0 5.6 (`C_CloseSession`): when the application's last session with the
+    /// token closes, its login state returns to public.
+    fn logout_after_last_session(&mut self, access: AccessId, serial: u64) {
+        if !self
+            .sessions
+            .values()
+            .any(|s| s.access == access && s.serial == serial)
+        {
+            self.logout_partition_access(access, serial);
+        }
     }
 
     /// `C_CloseAllSessions`: every session of `access` on partition `serial`.
@@ -85,6 +98,7 @@ impl Module {
     ) -> Result<(), Error> {
         self.partition(serial)?;
         self.sessions_close_where(|s| s.access == access && s.serial == serial);
+        self.logout_after_last_session(access, serial);
         Ok(())
     }
 
