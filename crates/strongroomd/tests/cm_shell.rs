@@ -10,29 +10,12 @@ mod common;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use common::ntls::{ClientId, NtlsAppliance, PARTITION};
 
-/// Builds the client manager (once) and returns its path.
-fn client_manager() -> &'static Path {
-    static CM: OnceLock<PathBuf> = OnceLock::new();
-    CM.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>")
-            .to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "-p", "strongroom-cm"]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        assert!(build.status().expect("cargo runs").success());
-        profile_dir.join("strongroom-cm")
-    })
+/// The client manager, built for this test's profile.
+fn client_manager() -> PathBuf {
+    common::artifact::built("strongroom-cm", "strongroom-cm")
 }
 
 /// An appliance with a registered client assigned the (uninitialized) partition, and that

@@ -23,31 +23,12 @@ use strongroom_client::{ClientConfig, Connection, Error};
 use strongroom_proto::{HEADER_LEN, Hello, OP_HELLO};
 
 /// The client manager binary: `$STRONGROOM_TEST_CM` (`none` to write the client files here
-/// instead), else the workspace's, built now (once) beside this test binary.
+/// instead), else the workspace's, built for this test's profile.
 fn client_manager() -> Option<PathBuf> {
-    static CM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     match std::env::var_os("STRONGROOM_TEST_CM") {
         Some(v) if v == "none" => None,
         Some(v) => Some(PathBuf::from(v)),
-        None => Some(
-            CM.get_or_init(|| {
-                let exe = std::env::current_exe().expect("test binary path");
-                let profile_dir = exe
-                    .parent()
-                    .and_then(Path::parent)
-                    .expect("target/<profile>")
-                    .to_path_buf();
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let mut build = Command::new(cargo);
-                build.args(["build", "-p", "strongroom-cm"]);
-                if profile_dir.file_name().is_some_and(|n| n == "release") {
-                    build.arg("--release");
-                }
-                assert!(build.status().expect("cargo runs").success());
-                profile_dir.join("strongroom-cm")
-            })
-            .clone(),
-        ),
+        None => Some(common::artifact::built("strongroom-cm", "strongroom-cm")),
     }
 }
 

@@ -10,36 +10,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::process::Proc;
 use strongroomd::DevCredentials;
 
-/// Builds the PKCS#11 library (once per test binary) and returns its path.
-fn library() -> &'static Path {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        // The test binary is target/<profile>/deps/real_clients-*; the library is built into
-        // target/<profile>.
-        let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>")
-            .to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "-p", "strongroom-pkcs11"]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(status.success(), "building strongroom-pkcs11 failed");
-        let lib = profile_dir.join("libstrongroom_pkcs11.so");
-        assert!(lib.exists(), "{} missing", lib.display());
-        lib
-    })
+/// The PKCS#11 library, built for this test's profile.
+fn library() -> PathBuf {
+    common::artifact::built("strongroom-pkcs11", "libstrongroom_pkcs11.so")
 }
 
 fn tool(name: &str) -> Command {

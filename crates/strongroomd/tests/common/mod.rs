@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod artifact;
 pub(crate) mod ntls;
 pub(crate) mod process;
 pub(crate) mod ssh;

@@ -48,28 +48,10 @@ pub(crate) fn isolated(name: &str, body: impl FnOnce(&Path)) {
 /// The client name the appliance registers.
 pub(crate) const CLIENT: &str = "app1";
 
-/// The built library: `target/<profile>/libstrongroom_pkcs11.so` beside this test's
-/// `deps/` directory, built with `cargo build -p strongroom-pkcs11` if it is not there.
+/// The built library, `target/<profile>/libstrongroom_pkcs11.so`, rebuilt for this test's
+/// profile if its sources changed.
 pub(crate) fn library() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf();
-    let lib = profile_dir.join("libstrongroom_pkcs11.so");
-    if !lib.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "-p", "strongroom-pkcs11"]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("cargo build");
-        assert!(status.success(), "building strongroom-pkcs11 failed");
-    }
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
+    crate::common::artifact::built("strongroom-pkcs11", "libstrongroom_pkcs11.so")
 }
 
 /// An appliance, a client identity registered with it and assigned [`PARTITION`], and the
