@@ -265,6 +265,26 @@ fn session_serial(ctx: &RequestContext, module: &Module, session: u64) -> Result
     Ok(info.serial)
 }
 
+/// Shared access to the module for a request on `session`, checked against the assignments.
+fn read_session(
+    ctx: &RequestContext,
+    session: u64,
+) -> Result<std::sync::RwLockReadGuard<'_, Module>, Fail> {
+    let module = ctx.access.read();
+    session_serial(ctx, &module, session)?;
+    Ok(module)
+}
+
+/// Exclusive access to the module for a request on `session`, checked against the assignments.
+fn write_session(
+    ctx: &RequestContext,
+    session: u64,
+) -> Result<std::sync::RwLockWriteGuard<'_, Module>, Fail> {
+    let module = ctx.access.module();
+    session_serial(ctx, &module, session)?;
+    Ok(module)
+}
+
 fn template(bytes: &[u8]) -> Result<Template, Fail> {
     Template::decode(bytes).ok_or(Fail::code(ret::SR_RET_TEMPLATE_INCONSISTENT))
 }
@@ -423,8 +443,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_CLOSE_SESSION => {
             let r: m::CloseSessionRequest = req(payload)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             module.close_session(id, sh(r.session))?;
             ok(&m::CloseSessionResponse {})
         }
@@ -436,8 +455,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_GET_SESSION_INFO => {
             let r: m::GetSessionInfoRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let info = module.session_info(id, sh(r.session))?;
             ok(&m::GetSessionInfoResponse {
                 serial: info.serial,
@@ -524,37 +542,32 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_GENERATE_RANDOM => {
             let r: m::GenerateRandomRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let data = module.generate_random(id, sh(r.session), r.len as usize)?;
             ok(&m::GenerateRandomResponse { data })
         }
         m::OP_SEED_RANDOM => {
             let r: m::SeedRandomRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.seed_random(id, sh(r.session), &r.seed)?;
             ok(&m::SeedRandomResponse {})
         }
         m::OP_CREATE_OBJECT => {
             let r: m::CreateObjectRequest = req(payload)?;
             let t = template(&r.template)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             let h = module.create_object(id, sh(r.session), &t)?;
             ok(&m::CreateObjectResponse { object: h.value() })
         }
         m::OP_DESTROY_OBJECT => {
             let r: m::DestroyObjectRequest = req(payload)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             module.destroy_object(id, sh(r.session), ObjectHandle::from_value(r.object))?;
             ok(&m::DestroyObjectResponse {})
         }
         m::OP_GET_ATTRIBUTE_VALUE => {
             let r: m::GetAttributeValueRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let values = module
                 .get_attribute_value(
                     id,
@@ -574,8 +587,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_SET_ATTRIBUTE_VALUE => {
             let r: m::SetAttributeValueRequest = req(payload)?;
             let t = template(&r.template)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             module.set_attribute_value(
                 id,
                 sh(r.session),
@@ -587,15 +599,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_FIND_OBJECTS_INIT => {
             let r: m::FindObjectsInitRequest = req(payload)?;
             let t = template(&r.template)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.find_objects_init(id, sh(r.session), &t)?;
             ok(&m::FindObjectsInitResponse {})
         }
         m::OP_FIND_OBJECTS => {
             let r: m::FindObjectsRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let max = (r.max as usize).min(m::MAX_ITEMS);
             let objects = module
                 .find_objects(id, sh(r.session), max)?
@@ -606,23 +616,20 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_FIND_OBJECTS_FINAL => {
             let r: m::FindObjectsFinalRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.find_objects_final(id, sh(r.session))?;
             ok(&m::FindObjectsFinalResponse {})
         }
         m::OP_SIGN_INIT => {
             let r: m::SignInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.sign_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
             ok(&m::SignInitResponse {})
         }
         m::OP_SIGN => {
             let r: m::SignRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.sign(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::SignResponse {
                 output: output(out),
@@ -631,15 +638,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_VERIFY_INIT => {
             let r: m::VerifyInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.verify_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
             ok(&m::VerifyInitResponse {})
         }
         m::OP_VERIFY => {
             let r: m::VerifyRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.verify(id, sh(r.session), &r.data, &r.signature)?;
             ok(&m::VerifyResponse {})
         }
@@ -652,8 +657,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             );
             // The key is generated under shared access; only adding it takes the module alone.
             let prepared = {
-                let module = ctx.access.read();
-                session_serial(ctx, &module, r.session)?;
+                let module = read_session(ctx, r.session)?;
                 module.generate_key_pair_prepare(id, sh(r.session), &mech, &public)?
             };
             let mut module = ctx.access.module();
@@ -667,29 +671,25 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_COPY_OBJECT => {
             let r: m::CopyObjectRequest = req(payload)?;
             let t = template(&r.template)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             let h = module.copy_object(id, sh(r.session), oh(r.object), &t)?;
             ok(&m::CopyObjectResponse { object: h.value() })
         }
         m::OP_GET_OBJECT_SIZE => {
             let r: m::GetObjectSizeRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let size = module.object_size(id, sh(r.session), oh(r.object))?;
             ok(&m::GetObjectSizeResponse { size })
         }
         m::OP_SIGN_UPDATE => {
             let r: m::SignUpdateRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.sign_update(id, sh(r.session), &r.data)?;
             ok(&m::SignUpdateResponse {})
         }
         m::OP_SIGN_FINAL => {
             let r: m::SignFinalRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.sign_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::SignFinalResponse {
                 output: output(out),
@@ -697,15 +697,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_VERIFY_UPDATE => {
             let r: m::VerifyUpdateRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.verify_update(id, sh(r.session), &r.data)?;
             ok(&m::VerifyUpdateResponse {})
         }
         m::OP_VERIFY_FINAL => {
             let r: m::VerifyFinalRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.verify_final(id, sh(r.session), &r.signature)?;
             ok(&m::VerifyFinalResponse {})
         }
@@ -713,16 +711,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::GenerateKeyRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
             let t = template(&r.template)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             let key = module.generate_key(id, sh(r.session), &mech, &t)?;
             ok(&m::GenerateKeyResponse { key: key.value() })
         }
         m::OP_WRAP_KEY => {
             let r: m::WrapKeyRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.wrap_key(
                 id,
                 sh(r.session),
@@ -739,8 +735,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::UnwrapKeyRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
             let t = template(&r.template)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             let key = module.unwrap_key(
                 id,
                 sh(r.session),
@@ -755,8 +750,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::DeriveKeyRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
             let t = template(&r.template)?;
-            let mut module = ctx.access.module();
-            session_serial(ctx, &module, r.session)?;
+            let mut module = write_session(ctx, r.session)?;
             let key = module.derive_key(id, sh(r.session), &mech, oh(r.base_key), &t)?;
             ok(&m::DeriveKeyResponse { key: key.value() })
         }
@@ -769,8 +763,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
                 (r.session, r.mechanism, r.key)
             };
             let mech = mechanism(&spec)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, session)?;
+            let module = read_session(ctx, session)?;
             if opcode == m::OP_ENCRYPT_INIT {
                 module.encrypt_init(id, sh(session), &mech, oh(key))?;
                 ok(&m::EncryptInitResponse {})
@@ -781,8 +774,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_ENCRYPT => {
             let r: m::EncryptRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.encrypt(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::EncryptResponse {
                 output: output(out),
@@ -790,8 +782,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_ENCRYPT_UPDATE => {
             let r: m::EncryptUpdateRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.encrypt_update(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::EncryptUpdateResponse {
                 output: output(out),
@@ -799,8 +790,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_ENCRYPT_FINAL => {
             let r: m::EncryptFinalRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.encrypt_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::EncryptFinalResponse {
                 output: output(out),
@@ -808,8 +798,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DECRYPT => {
             let r: m::DecryptRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.decrypt(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::DecryptResponse {
                 output: output(out),
@@ -817,8 +806,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DECRYPT_UPDATE => {
             let r: m::DecryptUpdateRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.decrypt_update(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::DecryptUpdateResponse {
                 output: output(out),
@@ -826,8 +814,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DECRYPT_FINAL => {
             let r: m::DecryptFinalRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.decrypt_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::DecryptFinalResponse {
                 output: output(out),
@@ -836,15 +823,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_DIGEST_INIT => {
             let r: m::DigestInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.digest_init(id, sh(r.session), &mech)?;
             ok(&m::DigestInitResponse {})
         }
         m::OP_DIGEST => {
             let r: m::DigestRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.digest(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::DigestResponse {
                 output: output(out),
@@ -852,15 +837,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         }
         m::OP_DIGEST_UPDATE => {
             let r: m::DigestUpdateRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             module.digest_update(id, sh(r.session), &r.data)?;
             ok(&m::DigestUpdateResponse {})
         }
         m::OP_DIGEST_FINAL => {
             let r: m::DigestFinalRequest = req(payload)?;
-            let module = ctx.access.read();
-            session_serial(ctx, &module, r.session)?;
+            let module = read_session(ctx, r.session)?;
             let out = module.digest_final(id, sh(r.session), capacity(r.capacity))?;
             ok(&m::DigestFinalResponse {
                 output: output(out),
