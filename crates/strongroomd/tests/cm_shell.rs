@@ -179,12 +179,20 @@ fn the_reference_client_session_initializes_the_partition_and_its_roles() {
     );
     assert!(verify.contains("CmToken"), "{verify}");
 
-    // The appliance agrees: the partition is initialized with that label.
-    let list = app.console("partition list");
+    // A new client process finds the partition initialized with that label, the Crypto
+    // Officer's password changed and the Crypto User waiting for its first login.
+    let (again, ok) = shell(&conf, "par showinfo\nrole list\nexit\n");
+    assert!(ok, "{again}");
+    let info = section(&again, "par showinfo");
+    assert!(info.contains("Partition Label -> CmToken"), "{info}");
+    assert!(info.contains("CKF_TOKEN_INITIALIZED"), "{info}");
+    assert!(info.contains("CKF_USER_PIN_INITIALIZED"), "{info}");
     assert!(
-        list.contains("CmToken") || list.contains(PARTITION),
-        "{list}"
+        section(&again, "role list")
+            .contains("Crypto User              cu        password must be changed"),
+        "{again}"
     );
+    drop(app);
 }
 
 #[test]
