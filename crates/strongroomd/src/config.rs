@@ -141,6 +141,14 @@ pub struct Ntls {
     /// from it until an answer has gone out.
     #[serde(default = "default_ntls_in_flight")]
     pub max_requests_in_flight: usize,
+    /// Most sessions one registered client may hold open at once, over all its connections;
+    /// one more is refused with CKR_SESSION_COUNT, so that no client can take them all.
+    #[serde(default = "default_ntls_sessions_per_client")]
+    pub max_sessions_per_client: usize,
+    /// Once the first byte of a request has arrived, the rest of it must arrive within this
+    /// many seconds, or the connection is closed (a client trickling bytes keeps nothing).
+    #[serde(default = "default_ntls_frame_timeout")]
+    pub frame_timeout_secs: u64,
 }
 
 impl Default for Ntls {
@@ -150,6 +158,8 @@ impl Default for Ntls {
             idle_timeout_secs: default_ntls_idle_timeout(),
             handshake_timeout_secs: default_ntls_handshake_timeout(),
             max_requests_in_flight: default_ntls_in_flight(),
+            max_sessions_per_client: default_ntls_sessions_per_client(),
+            frame_timeout_secs: default_ntls_frame_timeout(),
         }
     }
 }
@@ -165,6 +175,12 @@ fn default_ntls_handshake_timeout() -> u64 {
 }
 fn default_ntls_in_flight() -> usize {
     64
+}
+fn default_ntls_sessions_per_client() -> usize {
+    4096
+}
+fn default_ntls_frame_timeout() -> u64 {
+    30
 }
 
 /// The NTLS listen address when the configuration names none.
@@ -231,6 +247,8 @@ impl Config {
             || config.ntls.idle_timeout_secs == 0
             || config.ntls.handshake_timeout_secs == 0
             || config.ntls.max_requests_in_flight == 0
+            || config.ntls.max_sessions_per_client == 0
+            || config.ntls.frame_timeout_secs == 0
         {
             return Err("the [ntls] limits must be at least 1".into());
         }
@@ -303,6 +321,8 @@ impl Config {
             handshake_timeout: std::time::Duration::from_secs(self.ntls.handshake_timeout_secs),
             max_in_flight: self.ntls.max_requests_in_flight,
             max_payload: strongroom_proto::DEFAULT_MAX_PAYLOAD,
+            max_sessions_per_client: self.ntls.max_sessions_per_client,
+            frame_timeout: std::time::Duration::from_secs(self.ntls.frame_timeout_secs),
         }
     }
 

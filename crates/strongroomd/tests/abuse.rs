@@ -11,7 +11,10 @@
 //! - TLS negatives: no client certificate, a registered certificate outside its validity, a
 //!   registered certificate whose key usage does not allow client authentication;
 //! - a connection flood and slow-loris connections stay within the configured limits while a
-//!   connected client keeps being served.
+//!   connected client keeps being served; a registered client trickling a request is closed at
+//!   the frame timeout however often it sends a byte;
+//! - one registered client cannot take every session of the module: its connections together
+//!   hold at most the configured sessions, while another client still opens its own.
 
 mod common;
 mod p11wire;
@@ -808,5 +811,105 @@ fn slow_loris_connections_are_bounded_and_closed_while_a_client_is_served() {
          and were closed once silent; the connected client got {answered} answers meanwhile",
         MAX - 1,
         MAX - 1
+    );
+}
+
+#[test]
+fn a_registered_client_trickling_a_request_is_closed_at_the_frame_timeout() {
+    // The idle timeout alone would never fire: a byte arrives every 300 ms.
+    let app = NtlsAppliance::start_with("idle_timeout_secs = 600\nframe_timeout_secs = 2\n");
+    let (id, conn, _serial, s) = ready(&app);
+    let mut raw = RawConn::connect(&app.addr(), id.tls(&app.server_cert()));
+    raw.hello();
+    // A request whose payload is far longer than what is ever sent.
+    let mut frame = Vec::new();
+    strongroom_proto::encode_frame(&mut frame, 7, m::OP_GET_SLOT_LIST, &[0u8; 4096], 8192)
+        .expect("frame");
+    let started = Instant::now();
+    let mut sent = 0;
+    let cut = loop {
+        if sent == frame.len() || started.elapsed() > Duration::from_secs(60) {
+            break false;
+        }
+        if raw.try_send(&frame[sent..=sent]).is_err() {
+            break true;
+        }
+        sent += 1;
+        if app.log().contains("did not finish arriving in time") {
+            // The appliance closed it: the next read sees the end.
+            break raw.next().is_none();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        cut,
+        "a request trickled a byte every 300 ms kept its connection for {sent} bytes"
+    );
+    assert_eq!(logged(&app, "did not finish arriving in time"), 1);
+    // The client that sends whole requests is served all along.
+    let r: m::GenerateRandomResponse = ok(
+        &conn,
+        &m::GenerateRandomRequest {
+            session: s,
+            len: 16,
+        },
+    );
+    assert_eq!(r.data.len(), 16);
+    println!("abuse: a request trickled a byte at a time was cut off after {sent} bytes");
+}
+
+#[test]
+fn one_client_cannot_take_every_session() {
+    const CAP: usize = 5;
+    let app = NtlsAppliance::start_with(&format!("max_sessions_per_client = {CAP}\n"));
+    // `ready` opens the first of c1's sessions.
+    let (id, first, serial, _s) = ready(&app);
+    let second = connect(&app, &id);
+    let mut held = vec![(first.clone(), 0u64)];
+    for i in 1..CAP {
+        let conn = if i % 2 == 0 { &first } else { &second };
+        held.push((conn.clone(), open_session(conn, serial)));
+    }
+    // The cap counts both connections of the client together.
+    let over = m::OpenSessionRequest {
+        serial,
+        read_write: false,
+    };
+    refused::<_, m::OpenSessionResponse>(&first, &over, "SR_RET_SESSION_COUNT");
+    refused::<_, m::OpenSessionResponse>(&second, &over, "SR_RET_SESSION_COUNT");
+    let info: m::GetTokenInfoResponse = ok(&first, &m::GetTokenInfoRequest { serial });
+    assert_eq!(info.max_session_count, CAP as u64);
+
+    // Another client on the same partition is not held back by c1.
+    let other = ClientId::new("127.0.0.1");
+    register_with(&app, "c2", &other, PARTITION);
+    let c2 = connect(&app, &other);
+    for _ in 0..CAP {
+        open_session(&c2, serial);
+    }
+
+    // Closing one of c1's sessions frees a place; dropping a connection frees its sessions.
+    let (conn, session) = held.pop().expect("a session");
+    let _: m::CloseSessionResponse = ok(&conn, &m::CloseSessionRequest { session });
+    open_session(&first, serial);
+    refused::<_, m::OpenSessionResponse>(&first, &over, "SR_RET_SESSION_COUNT");
+    drop(held);
+    drop(second);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match call::<_, m::OpenSessionResponse>(&first, &over) {
+            Ok(_) => break,
+            Err(c) if name(c) == "SR_RET_SESSION_COUNT" && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(c) => panic!(
+                "the closed connection's sessions stayed counted: {}",
+                name(c)
+            ),
+        }
+    }
+    println!(
+        "abuse: client c1 held {CAP} sessions over two connections and was refused the next; \
+         c2 opened {CAP} of its own meanwhile"
     );
 }

@@ -102,6 +102,23 @@ impl Module {
         Ok(())
     }
 
+    /// How many sessions the accesses `ids` hold together, on any partition. The appliance
+    /// caps what one registered client (all of its connections) may hold with it.
+    pub fn sessions_held_by(&self, ids: &[AccessId]) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| ids.contains(&s.access))
+            .count()
+    }
+
+    /// The sessions open on partition `serial` by every caller: `(all, read-write)`.
+    pub fn partition_session_counts(&self, serial: u64) -> (usize, usize) {
+        self.sessions
+            .values()
+            .filter(|s| s.serial == serial)
+            .fold((0, 0), |(all, rw), s| (all + 1, rw + usize::from(s.rw)))
+    }
+
     /// `C_GetSessionInfo`: the session's state follows the access's login on the partition.
     pub fn session_info(
         &self,

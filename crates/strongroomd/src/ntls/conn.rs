@@ -42,6 +42,8 @@ enum End {
     Stalled,
     /// The peer sent something that is not the protocol.
     Malformed(String),
+    /// A request started but did not finish arriving within the frame timeout.
+    SlowFrame,
     /// The hello found no common version (answered, then closed).
     NoCommonVersion,
 }
@@ -133,7 +135,10 @@ pub(super) async fn serve(
         registry: svc.registry.clone(),
         // One module access per connection: its sessions and logins end with the connection,
         // when the last request holding the guard is done.
-        access: Arc::new(wire::ModuleAccess::open(svc.module.clone())),
+        access: Arc::new(wire::ModuleAccess::open(
+            svc.module.clone(),
+            svc.client_accesses(&client, limits.max_sessions_per_client),
+        )),
     };
     let end = run(tls, ctx, &token, limits).await;
     match end {
@@ -151,6 +156,10 @@ pub(super) async fn serve(
         End::Stalled => tracing::warn!(
             timeout_secs = limits.idle_timeout.as_secs(),
             "NTLS connection closed: the client takes no answers"
+        ),
+        End::SlowFrame => tracing::warn!(
+            timeout_secs = limits.frame_timeout.as_secs(),
+            "NTLS connection closed: a request did not finish arriving in time"
         ),
         End::NoCommonVersion => {
             tracing::warn!("NTLS connection closed: no protocol version in common");
@@ -177,6 +186,8 @@ struct Reader {
     in_flight: Arc<Semaphore>,
     requests: JoinSet<()>,
     limits: Limits,
+    /// Whole frames taken so far.
+    frames: u64,
 }
 
 /// Reads frames and answers them until the connection ends.
@@ -200,13 +211,20 @@ async fn run(
         in_flight: Arc::new(Semaphore::new(slots)),
         requests: JoinSet::new(),
         limits,
+        frames: 0,
     };
     let mut buf = vec![0u8; 16 * 1024];
+    // When the oldest unfinished request must have arrived whole.
+    let mut frame_deadline: Option<tokio::time::Instant> = None;
     let end = loop {
         let idle = r.requests.is_empty();
+        let partial = frame_deadline.unwrap_or_else(tokio::time::Instant::now);
         tokio::select! {
             _ = stalled.cancelled() => {
                 break if token.is_cancelled() { End::Closed } else { End::Stalled };
+            }
+            _ = tokio::time::sleep_until(partial), if frame_deadline.is_some() => {
+                break End::SlowFrame;
             }
             _ = tokio::time::sleep(limits.idle_timeout), if idle => break End::Idle,
             Some(_) = r.requests.join_next(), if !idle => continue,
@@ -216,12 +234,19 @@ async fn run(
                 Err(err) => break End::Io(err),
             },
         }
+        let taken = r.frames;
         if let Err(end) = r.take_frames(&stalled).await {
             break match end {
                 End::Closed if !token.is_cancelled() => End::Stalled,
                 other => other,
             };
         }
+        // The clock runs from the first byte of each request that is still incomplete.
+        frame_deadline = match frame_deadline {
+            _ if r.decoder.buffered() == 0 => None,
+            Some(deadline) if r.frames == taken => Some(deadline),
+            _ => Some(tokio::time::Instant::now() + limits.frame_timeout),
+        };
     };
     // In-flight requests can no longer be answered once the connection closes; the answers
     // already queued still go out, within the grace period.
@@ -246,6 +271,7 @@ impl Reader {
                 Ok(None) => return Ok(()),
                 Err(err) => return Err(End::Malformed(err.to_string())),
             };
+            self.frames += 1;
             if !self.hello_done {
                 let Some((hello, agreed)) = wire::hello_answer(&frame) else {
                     return Err(End::Malformed(format!(

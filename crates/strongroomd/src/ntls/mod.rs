@@ -50,6 +50,10 @@ pub(crate) struct Limits {
     pub(crate) handshake_timeout: Duration,
     pub(crate) max_in_flight: usize,
     pub(crate) max_payload: usize,
+    /// Sessions one registered client may hold, over all its connections.
+    pub(crate) max_sessions_per_client: usize,
+    /// How long the rest of a request may take to arrive once its first byte has.
+    pub(crate) frame_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -60,6 +64,8 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(20),
             max_in_flight: 64,
             max_payload: strongroom_proto::DEFAULT_MAX_PAYLOAD,
+            max_sessions_per_client: 4096,
+            frame_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -175,6 +181,8 @@ pub(crate) struct NtlsService {
     pub(crate) module: Arc<crate::shared::SharedModule>,
     inner: Mutex<Inner>,
     connections: Mutex<HashMap<u64, Tracked>>,
+    /// The module accesses of each connected client, for its session cap.
+    clients: Mutex<HashMap<Arc<str>, std::sync::Weak<wire::ClientAccesses>>>,
     next_id: AtomicU64,
     /// Connections closed for malformed frames since the daemon started.
     pub(crate) malformed: AtomicU64,
@@ -204,6 +212,7 @@ impl NtlsService {
                 last_port: None,
             }),
             connections: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             malformed: AtomicU64::new(0),
             shutdown: CancellationToken::new(),
@@ -399,6 +408,18 @@ impl NtlsService {
             },
         );
         id
+    }
+
+    /// The access set shared by every live connection of `client` (a new one when it has none).
+    fn client_accesses(&self, client: &Arc<str>, max_sessions: usize) -> Arc<wire::ClientAccesses> {
+        let mut clients = lock(&self.clients);
+        clients.retain(|_, set| set.strong_count() > 0);
+        if let Some(set) = clients.get(client).and_then(std::sync::Weak::upgrade) {
+            return set;
+        }
+        let set = Arc::new(wire::ClientAccesses::new(max_sessions));
+        clients.insert(client.clone(), Arc::downgrade(&set));
+        set
     }
 
     fn untrack(&self, id: u64) {

@@ -27,21 +27,56 @@ use crate::shared::SharedModule;
 /// Opcode of an error answer: the payload is an `ErrorResponse`.
 pub(crate) const OP_ERROR: u16 = m::OP_ERROR;
 
+/// The module accesses of one registered client's connections, so that the sessions they
+/// hold together can be capped. Lock order: the module first, then this.
+#[derive(Debug)]
+pub(crate) struct ClientAccesses {
+    ids: std::sync::Mutex<Vec<AccessId>>,
+    /// Most sessions the client may hold over all its connections.
+    pub(crate) max_sessions: usize,
+}
+
+impl ClientAccesses {
+    pub(crate) fn new(max_sessions: usize) -> Self {
+        Self {
+            ids: std::sync::Mutex::new(Vec::new()),
+            max_sessions,
+        }
+    }
+
+    fn ids(&self) -> std::sync::MutexGuard<'_, Vec<AccessId>> {
+        // Pushes and removals leave the list consistent at every step.
+        self.ids.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// The module access of one connection, closed (ending its sessions and logins) when the
 /// last holder drops it.
 pub(crate) struct ModuleAccess {
     module: Arc<SharedModule>,
     id: AccessId,
+    client: Arc<ClientAccesses>,
 }
 
 impl ModuleAccess {
-    /// Registers a new access with the module.
-    pub(crate) fn open(module: Arc<SharedModule>) -> Self {
+    /// Registers a new access with the module, counted among `client`'s.
+    pub(crate) fn open(module: Arc<SharedModule>, client: Arc<ClientAccesses>) -> Self {
         let id = module
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .open_access();
-        Self { module, id }
+        client.ids().push(id);
+        Self { module, id, client }
+    }
+
+    /// Opens a session unless the client already holds its cap over all its connections.
+    fn open_session(&self, serial: u64, read_write: bool) -> Result<SessionHandle, Fail> {
+        let mut module = self.module();
+        let held = module.sessions_held_by(&self.client.ids());
+        if held >= self.client.max_sessions {
+            return Err(Fail::code(ret::SR_RET_SESSION_COUNT));
+        }
+        Ok(module.open_session(self.id, serial, read_write)?)
     }
 
     /// Exclusive access, for the calls that change the module.
@@ -74,6 +109,7 @@ impl Drop for ModuleAccess {
     fn drop(&mut self) {
         let id = self.id;
         self.module().close_access(id);
+        self.client.ids().retain(|a| *a != id);
     }
 }
 
@@ -425,8 +461,9 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
                 label: module.partition_label(r.serial)?.unwrap_or_default(),
                 initialized,
                 flags: token_flags(initialized, &roles),
-                session_count: 0,
-                max_session_count: strongroom_module::MAX_SESSIONS as u64,
+                session_count: module.partition_session_counts(r.serial).0 as u64,
+                max_session_count: strongroom_module::MAX_SESSIONS
+                    .min(ctx.access.client.max_sessions) as u64,
                 total_memory: info.total,
                 free_memory: info.free,
                 objects: info.objects,
@@ -435,10 +472,7 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
         m::OP_OPEN_SESSION => {
             let r: m::OpenSessionRequest = req(payload)?;
             check_serial(ctx, r.serial)?;
-            let s = ctx
-                .access
-                .module()
-                .open_session(id, r.serial, r.read_write)?;
+            let s = ctx.access.open_session(r.serial, r.read_write)?;
             ok(&m::OpenSessionResponse { session: s.value() })
         }
         m::OP_CLOSE_SESSION => {
