@@ -68,11 +68,23 @@ pub use crate::token::metrics::{BusyTime, MetricCounts, MetricsReport, Partition
 pub use crate::token::{Output, SessionHandle, SessionInfo};
 pub use strongroom_proto::{Ckr, RetCode};
 
-/// Hooks for fuzzing and tests: the audit record parser and verifier, which take untrusted
-/// files. Not part of the stable API.
+/// Hooks for fuzzing and tests: the audit record parser and verifier and the policy template
+/// parser, which take untrusted files. Not part of the stable API.
 #[doc(hidden)]
 pub mod internal {
     pub use crate::audit::{RawRecord, Tail, parse_line, raw_of_line, verify_log};
+
+    /// Parses a policy template as `hsm init -applytemplate` does on a unit licensed for
+    /// `licensed_partitions`; `Ok` is the template written back from the policies it sets.
+    pub fn parse_policy_template(text: &str, licensed_partitions: u32) -> Result<String, String> {
+        let caps = crate::policy::Capabilities {
+            storage_bytes: 1 << 30,
+            licensed_partitions,
+        };
+        crate::policy::parse_template(text, &caps)
+            .map(|p| crate::policy::export_template(&p, None, "fuzz"))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Validation of names, labels, passwords and domain strings, for callers that want to check

@@ -184,6 +184,46 @@ fn unconfigured_categories_record_nothing() {
 }
 
 #[test]
+fn records_made_at_once_by_many_threads_form_one_unbroken_chain() {
+    const THREADS: usize = 8;
+    const EACH: usize = 40;
+    let mut p = part();
+    let au = auditor(&mut p.hsm, "symmetric");
+    let (a, s0) = p.rw(Some(PartitionRole::CryptoOfficer));
+    let key = p.create(a, s0, aes(&[0x33; 32], true));
+    let sessions: Vec<_> = (0..THREADS)
+        .map(|_| p.hsm.open_session(a, p.serial, false).expect("session"))
+        .collect();
+    let before = lines(&p.hsm).len();
+    let hsm: &strongroom_module::Module = &p.hsm;
+    std::thread::scope(|scope| {
+        for &s in &sessions {
+            scope.spawn(move || {
+                for _ in 0..EACH {
+                    hsm.encrypt_init(a, s, &Mechanism::AesEcb, key)
+                        .expect("encrypt init");
+                    hsm.encrypt(a, s, &[0u8; 16], Some(16)).expect("encrypt");
+                }
+            });
+        }
+    });
+    // Every call's record is there, once, in one unbroken chain.
+    let all = lines(&p.hsm);
+    let made = all[before..]
+        .iter()
+        .filter(|l| String::from_utf8_lossy(l).contains("SR_ENCRYPT_INIT"))
+        .count();
+    assert_eq!(made, THREADS * EACH);
+    let log: Vec<u8> = all.concat();
+    let report = p
+        .hsm
+        .audit_verify(au, &log, None, true)
+        .expect("the chain verifies");
+    assert_eq!(report.verified, all.len() as u64);
+    assert!(report.tail_checked);
+}
+
+#[test]
 fn first_use_records_each_key_once() {
     let mut p = part();
     let _au = auditor(&mut p.hsm, "symfirst");

@@ -102,8 +102,15 @@ pub(crate) struct AuditState {
     /// The record space is full: everything but the permitted operations stops (AU-32).
     full: AtomicBool,
     inner: Mutex<Inner>,
+    /// Signalled when a write of staged records ends (group commit).
+    settled: std::sync::Condvar,
 }
 
+/// The audit log's state. `chain` and `pending` are what the store holds; records made by
+/// concurrent callers wait in `staged`, chained on `head`, until one of those callers writes
+/// them all in one durable transaction (group commit). Every caller returns only once its own
+/// record is written (or has failed), so `staged` is empty whenever no record is being made:
+/// the methods that take the module exclusively (`&mut self`) always find it empty.
 #[derive(Default)]
 struct Inner {
     chain: Option<AuditChain>,
@@ -112,6 +119,18 @@ struct Inner {
     /// Keys already used once since the module started (first-use categories): partition
     /// serial and `CKA_UNIQUE_ID`.
     first_use: HashSet<(u64, Vec<u8>)>,
+    /// Records made but not yet written: ticket, sequence number, line.
+    staged: Vec<(u64, u32, Vec<u8>)>,
+    /// The chain after the staged records (`None` when nothing is staged).
+    head: Option<AuditChain>,
+    /// The ticket of the next record made.
+    next_ticket: u64,
+    /// Every ticket up to this one is written or has failed.
+    settled: u64,
+    /// A caller is writing staged records now.
+    writing: bool,
+    /// Tickets whose write failed (inclusive ranges; rare).
+    failed: Vec<(u64, u64)>,
 }
 
 impl AuditState {
@@ -119,7 +138,11 @@ impl AuditState {
         Self {
             filter: 0,
             full: AtomicBool::new(false),
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                next_ticket: 1,
+                ..Inner::default()
+            }),
+            settled: std::sync::Condvar::new(),
         }
     }
 
@@ -314,53 +337,132 @@ impl Module {
     }
 
     /// Writes one record: the next sequence number, chained to the newest HMAC, durably, with
-    /// the new chain head.
+    /// the new chain head, before returning. Concurrent callers share one transaction (group
+    /// commit): each stages its record; when no write is under way, a caller whose record is
+    /// staged writes every staged record at once, and the others wait until a write has
+    /// settled theirs. A failed write fails every record staged on top of it too, and the
+    /// chain returns to what the store holds, so that no record is lost from the middle of
+    /// the chain.
     pub(super) fn audit_record(&self, ev: Event) -> Result<(), Error> {
         let store = self.store()?;
         let capacity = self.config.audit_capacity;
-        let mut inner = self.audit.lock()?;
-        let held = inner.pending.len() as u64;
-        if ev.category != AuditCategory::Unconditional && held >= capacity {
-            self.audit.full.store(true, Ordering::Relaxed);
-            return Err(e::log_full());
-        }
-        let mut chain = match &inner.chain {
-            Some(c) => c.clone(),
-            None => {
-                // The log secret is made when the first event is recorded (AU-23).
-                let mut secret = [0u8; 32];
-                random::fill(&mut secret)?;
-                AuditChain {
-                    secret,
-                    next_seq: 1,
-                    last_hmac: [0; 32],
-                    foreign: None,
-                    time_synced: false,
-                }
+        let ticket = {
+            let mut inner = self.audit.lock()?;
+            let held = (inner.pending.len() + inner.staged.len()) as u64;
+            if ev.category != AuditCategory::Unconditional && held >= capacity {
+                self.audit.full.store(true, Ordering::Relaxed);
+                return Err(e::log_full());
             }
+            let mut chain = match inner.head.as_ref().or(inner.chain.as_ref()) {
+                Some(c) => c.clone(),
+                None => {
+                    // The log secret is made when the first event is recorded (AU-23).
+                    let mut secret = [0u8; 32];
+                    random::fill(&mut secret)?;
+                    AuditChain {
+                        secret,
+                        next_seq: 1,
+                        last_hmac: [0; 32],
+                        foreign: None,
+                        time_synced: false,
+                    }
+                }
+            };
+            let seq = chain.next_seq;
+            let (line, mac) = format_line(
+                &chain.secret,
+                &ev,
+                seq,
+                self.hsm_now(),
+                self.serial,
+                &chain.last_hmac,
+            );
+            chain.next_seq = seq.wrapping_add(1);
+            chain.last_hmac = mac;
+            let ticket = inner.next_ticket;
+            inner.next_ticket += 1;
+            inner.staged.push((ticket, seq, line));
+            inner.head = Some(chain);
+            if held + 1 >= capacity {
+                self.audit.full.store(true, Ordering::Relaxed);
+            }
+            ticket
         };
-        let seq = chain.next_seq;
-        let (line, mac) = format_line(
-            &chain.secret,
-            &ev,
-            seq,
-            self.hsm_now(),
-            self.serial,
-            &chain.last_hmac,
-        );
-        chain.next_seq = seq.wrapping_add(1);
-        chain.last_hmac = mac;
-        let chain_b = encode(&chain)?;
-        store.write(|txn| {
-            txn.put(T_AUDIT, &seq_key(seq), &line)?;
-            txn.put(T_HSM, K_AUDIT_CHAIN, &chain_b)
-        })?;
-        inner.chain = Some(chain);
-        inner.pending.push_back((seq, line));
-        if held + 1 >= capacity {
-            self.audit.full.store(true, Ordering::Relaxed);
+
+        let (batch, head) = {
+            let mut inner = self.audit.lock()?;
+            loop {
+                if ticket <= inner.settled {
+                    let failed = inner
+                        .failed
+                        .iter()
+                        .any(|(lo, hi)| (*lo..=*hi).contains(&ticket));
+                    return if failed {
+                        Err(e::internal("the audit record could not be written"))
+                    } else {
+                        Ok(())
+                    };
+                }
+                if !inner.writing {
+                    break;
+                }
+                inner = self
+                    .audit
+                    .settled
+                    .wait(inner)
+                    .map_err(|_| e::internal("the audit log lock is poisoned"))?;
+            }
+            inner.writing = true;
+            // Records staged from now on chain on this head, which stays in place.
+            let head = inner
+                .head
+                .clone()
+                .ok_or_else(|| e::internal("the audit chain head is missing"))?;
+            (std::mem::take(&mut inner.staged), head)
+        };
+        // The store write (and its sync) runs without the state lock: callers keep staging.
+        // Nothing returns early from here until `writing` is cleared.
+        let written = encode(&head).and_then(|chain_b| {
+            store
+                .write(|txn| {
+                    for (_, seq, line) in &batch {
+                        txn.put(T_AUDIT, &seq_key(*seq), line)?;
+                    }
+                    txn.put(T_HSM, K_AUDIT_CHAIN, &chain_b)
+                })
+                .map_err(Error::from)
+        });
+        // Each step below leaves the state consistent, so a poisoned lock is taken over.
+        let mut inner = self.audit.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.writing = false;
+        self.audit.settled.notify_all();
+        let first = batch.first().map_or(ticket, |(t, _, _)| *t);
+        match written {
+            Ok(()) => {
+                let last = batch.last().map_or(ticket, |(t, _, _)| *t);
+                inner.settled = last;
+                inner
+                    .pending
+                    .extend(batch.into_iter().map(|(_, seq, line)| (seq, line)));
+                // Records staged meanwhile chain on this batch and keep the head.
+                if inner.staged.is_empty() {
+                    inner.head = None;
+                }
+                inner.chain = Some(head);
+                Ok(())
+            }
+            Err(err) => {
+                // Everything staged chains on the failed records: it fails with them.
+                let last = inner.next_ticket - 1;
+                inner.failed.push((first, last));
+                inner.settled = last;
+                inner.staged.clear();
+                inner.head = None;
+                let held = inner.pending.len() as u64;
+                self.audit.full.store(held >= capacity, Ordering::Relaxed);
+                Err(err)
+            }
         }
-        Ok(())
     }
 
     /// Records a key usage (`*Init` of sign, verify, encrypt, decrypt) in the usage or the
@@ -867,8 +969,9 @@ impl Module {
             return Ok(());
         }
         let store = self.store()?;
-        let mut inner = self.audit.lock()?;
-        let keys: Vec<u32> = inner
+        let keys: Vec<u32> = self
+            .audit
+            .lock()?
             .pending
             .iter()
             .map(|(s, _)| *s)
@@ -877,13 +980,18 @@ impl Module {
         if keys.is_empty() {
             return Ok(());
         }
+        // The delete (and its sync) runs without the state lock, so that records keep being
+        // made meanwhile; they only ever join the back of `pending`.
         store.write(|txn| {
             for s in &keys {
                 txn.delete(T_AUDIT, &seq_key(*s))?;
             }
             Ok(())
         })?;
-        inner.pending.drain(..keys.len());
+        let mut inner = self.audit.lock()?;
+        while inner.pending.front().is_some_and(|(s, _)| keys.contains(s)) {
+            inner.pending.pop_front();
+        }
         let full = inner.pending.len() as u64 >= self.config.audit_capacity;
         self.audit.full.store(full, Ordering::Relaxed);
         Ok(())
