@@ -6,8 +6,7 @@
 //! registrations, the appliance log, the local console and the process lifecycle. It never
 //! handles the module's key material; every security decision about partition keys is the
 //! module's (its own keys are the SSH host key and the NTLS TLS key). It does not change its
-//! host: network and clock commands record the appliance's configuration only. It does not yet
-//! dispatch NTLS requests to the module: every request is answered "not supported".
+//! host: network and clock commands record the appliance's configuration only.
 
 #![forbid(unsafe_code)]
 
@@ -39,6 +38,13 @@ pub use crate::shell::{
     Appliance, AuditLimits, Channel, Outcome, Role, ScriptTerminal, Session, Terminal,
 };
 pub use crate::ssh::serve as serve_ssh;
+
+/// Hooks for fuzzing: the appliance shell's parser, which takes untrusted lines. Not part of
+/// the stable API.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::shell::{ParsedLine, parse_line as parse_shell_line};
+}
 pub use crate::users::{
     BUILT_IN, FACTORY_PASSWORD, KeyInfo, PasswordCheck, UserInfo, UserStore, fingerprint,
 };

@@ -283,6 +283,10 @@ pub(crate) fn parse<'t, H>(
             }
             Match::Ambiguous(c) => return Err(ambiguous(word, &c)),
         };
+        // A prefix of `help` (`he`, `-he`) is help, as the full word is.
+        if node.name == "help" {
+            return Ok(Parsed::Help(group_help(&path, nodes, role, channel)));
+        }
         path.push(node.name);
         i += 1;
         match &node.kind {

@@ -143,6 +143,27 @@ pub(crate) const SECRET_OPTIONS: &[&str] = &[
     "authcode",
 ];
 
+/// What [`parse_line`] found in a line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParsedLine {
+    /// Nothing to run: an empty line, or help text.
+    Nothing,
+    /// A command: in canonical form (full names, every value), and as the logs show it
+    /// (secret values masked).
+    Command { canonical: String, logged: String },
+}
+
+/// Parses one line as a shell session of `role` on `channel` would, running nothing.
+pub fn parse_line(line: &str, role: Role, channel: Channel) -> Result<ParsedLine, String> {
+    Ok(match engine::parse(commands::ROOT, line, role, channel)? {
+        engine::Parsed::Empty | engine::Parsed::Help(_) => ParsedLine::Nothing,
+        engine::Parsed::Run(_, args) => ParsedLine::Command {
+            canonical: args.logged(&[]),
+            logged: args.logged(SECRET_OPTIONS),
+        },
+    })
+}
+
 impl Session {
     /// Opens a session for `user` with `role` on `channel`; the module registers a new access.
     pub fn new(appliance: Appliance, user: &str, role: Role, channel: Channel) -> Self {

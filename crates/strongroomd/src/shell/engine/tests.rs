@@ -257,7 +257,8 @@ fn help_by_short_form_and_prefix() {
             kind: Kind::Group(SUB),
         },
     ];
-    for line in ["help", "he", "HELP", "hel", "?"] {
+    // With a dash too (a fuzzing find: `-he` used to run the help node as a command).
+    for line in ["help", "he", "HELP", "hel", "?", "-he", "-help", "-HEL"] {
         match parse(WITH_HELP, line, Role::Admin, Channel::LocalConsole).unwrap() {
             Parsed::Help(h) => assert!(h.contains("hsm"), "{line}"),
             _ => panic!("{line} should show help"),
