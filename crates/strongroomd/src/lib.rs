@@ -5,7 +5,8 @@
 //! SSH service with SFTP into the users' file areas, the NTLS listener with its client
 //! registrations, the appliance log, the local console and the process lifecycle. It never
 //! handles the module's key material; every security decision about partition keys is the
-//! module's (its own keys are the SSH host key and the NTLS TLS key). It does not change its
+//! module's (its own keys are the SSH host key, the NTLS TLS key and the remote logging TLS
+//! keys). It does not change its
 //! host: network and clock commands record the appliance's configuration only. It does not yet
 //! dispatch NTLS requests to the module: every request is answered "not supported".
 
@@ -18,6 +19,7 @@ mod daemon;
 mod dev;
 mod files;
 mod ntls;
+mod remotelog;
 mod settings;
 mod shared;
 mod shell;
