@@ -596,4 +596,35 @@ fn records_queued_while_rsyslog_is_down_arrive_when_it_comes_up() {
     let received = server.wait_audit(expected, &appliance_log(&rig));
     check_received(&rig, &mut audit, &received, from);
     wait_appliance_log(&rig, "sending again (the queued messages follow)");
+
+    // The server dies while connected: what follows waits for the next server.
+    drop(server);
+    let from = appliance_records(&rig).len();
+    hsm_work(&mut admin, "e");
+    let tmp2 = tempfile::tempdir().expect("temp dir");
+    let server = Rsyslog::start(tmp2.path(), port, None, None);
+    let local = appliance_records(&rig);
+    let expected = &local[from..];
+    let deadline = Instant::now() + ARRIVAL;
+    let received = loop {
+        let got = server.audit();
+        if got.ends_with(expected) {
+            break got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the records made while the server was down did not arrive:
+{}",
+            String::from_utf8_lossy(&got)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Messages that were not confirmed may come twice, never changed.
+    for record in received.chunks(456) {
+        assert!(
+            local.chunks(456).any(|r| r == record),
+            "not an appliance record: {}",
+            String::from_utf8_lossy(record)
+        );
+    }
 }
