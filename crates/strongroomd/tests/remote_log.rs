@@ -37,6 +37,25 @@ fn rsyslogd() -> PathBuf {
         })
 }
 
+/// Fails clearly when rsyslog's GnuTLS driver (package `rsyslog-gnutls`) is missing.
+fn require_gtls() {
+    let found = std::fs::read_dir("/usr/lib")
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path().join("rsyslog").join("lmnsd_gtls.so"))
+                .chain(std::iter::once(PathBuf::from(
+                    "/usr/lib/rsyslog/lmnsd_gtls.so",
+                )))
+                .any(|p| p.is_file())
+        })
+        .unwrap_or(false);
+    assert!(
+        found,
+        "rsyslog's GnuTLS driver (lmnsd_gtls.so) is missing: install the Debian package with \
+         'apt-get install -y rsyslog-gnutls'"
+    );
+}
+
 /// A free loopback TCP port (and, for UDP, a free UDP port).
 fn free_tcp_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -76,6 +95,7 @@ impl Rsyslog {
             dir.join("work").display()
         );
         if let Some(t) = tls {
+            require_gtls();
             conf.push_str(&format!(
                 "\n  defaultNetstreamDriver=\"gtls\"\n  defaultNetstreamDriverCAFile=\"{}\"\n  \
                  defaultNetstreamDriverCertFile=\"{}\"\n  defaultNetstreamDriverKeyFile=\"{}\"",
