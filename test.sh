@@ -16,6 +16,9 @@ command -v pkcs11-tool >/dev/null 2>&1 || need_pkgs+=(opensc)
 command -v p11tool >/dev/null 2>&1 || need_pkgs+=(gnutls-bin)
 [ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || need_pkgs+=(libengine-pkcs11-openssl)
 command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
+# The remote logging tests send to a real rsyslogd, with its GnuTLS driver for TLS.
+[ -x /usr/sbin/rsyslogd ] || need_pkgs+=(rsyslog)
+[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || need_pkgs+=(rsyslog-gnutls)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

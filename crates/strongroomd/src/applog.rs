@@ -6,7 +6,7 @@
 //! admin : 127.0.0.1/53422`. Secrets never reach this file: commands arrive here already
 //! masked. The file is rotated at 4 MiB, keeping four older files (`appliance.log.1` ..
 //! `.4`); `syslog tail` reads it and `syslog tarlogs` archives it. Every line also goes to the
-//! daemon's `tracing` log.
+//! daemon's `tracing` log, and to the remote syslog servers (`syslog remotehost`).
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
@@ -37,9 +37,14 @@ pub(crate) fn record(data_dir: &Path, level: &str, event: &str) {
         std::process::id(),
         event.replace(['\n', '\r'], " ")
     );
-    let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(err) = append(data_dir, &line) {
-        tracing::warn!(%err, "cannot write the appliance log");
+    {
+        let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(err) = append(data_dir, &line) {
+            tracing::warn!(%err, "cannot write the appliance log");
+        }
+    }
+    if let Some((_, text)) = line.trim_end().split_once("]: ") {
+        crate::remotelog::appliance_event(data_dir, level, text);
     }
 }
 

@@ -220,6 +220,9 @@ pub fn run_with_listeners(
     runtime.shutdown_timeout(Duration::from_secs(2));
     let signal = signal?;
     tracing::info!(signal, "stopped serving");
+    // Give the remote log servers what is queued (bounded: a server that is down does not
+    // hold the exit up).
+    appliance.remote_log.flush(Duration::from_secs(3));
     // Wait for the operation in progress; every acknowledged change is already durable.
     let guard = match appliance.module.lock() {
         Ok(g) => g,

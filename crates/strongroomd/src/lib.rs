@@ -3,10 +3,11 @@
 //! This crate owns everything outside the cryptographic boundary: the configuration, the
 //! appliance shell (grammar, commands, confirmations, result lines), the appliance users, the
 //! SSH service with SFTP into the users' file areas, the NTLS listener with its client
-//! registrations, the appliance log, the local console and the process lifecycle. It never
-//! handles the module's key material; every security decision about partition keys is the
-//! module's (its own keys are the SSH host key and the NTLS TLS key). It does not change its
-//! host: network and clock commands record the appliance's configuration only.
+//! registrations, the appliance log, the forwarding of the audit records and the appliance log
+//! to remote syslog servers, the local console and the process lifecycle. It never handles the
+//! module's key material; every security decision about partition keys is the module's (its
+//! own keys are the SSH host key, the NTLS TLS key and the remote logging TLS keys). It does
+//! not change its host: network and clock commands record the appliance's configuration only.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ mod daemon;
 mod dev;
 mod files;
 mod ntls;
+mod remotelog;
 mod settings;
 mod shared;
 mod shell;

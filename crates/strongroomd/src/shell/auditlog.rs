@@ -6,7 +6,8 @@
 //! their names sort in record order; together with the records still in the module they hold
 //! one contiguous sequence (which is what lets verification detect a truncated file). A record
 //! leaves the module only after the file holding it is synced: a crash in between leaves the
-//! record in both, and the next run skips what the current file already holds.
+//! record in both, and the next run skips what the current file already holds. Each record
+//! written to a file is also queued for the remote audit servers (`audit remotehost`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -160,6 +161,7 @@ pub(crate) fn pump(app: &Appliance) -> Result<usize, String> {
         let mut cur = current(data_dir);
         let mut open: Option<(PathBuf, std::fs::File)> = None;
         let mut through = None;
+        let mut forward: Vec<&[u8]> = Vec::new();
         let mut stopped = false;
         let now = chrono::Utc::now().timestamp();
         for (seq, line) in &batch {
@@ -217,11 +219,16 @@ pub(crate) fn pump(app: &Appliance) -> Result<usize, String> {
             c.last = Some(*seq);
             used += len;
             through = Some(*seq);
+            forward.push(line);
             moved += 1;
         }
         if let Some((p, f)) = open.take() {
             f.sync_all().map_err(io("sync", &p))?;
             sync_dir(&audit_dir);
+        }
+        // In record order: the movers are serialized.
+        for line in forward {
+            app.remote_log.audit_record(line);
         }
         if let Some(t) = through {
             let m = app

@@ -78,6 +78,8 @@ pub struct Appliance {
     pub(crate) ntls: Arc<crate::ntls::NtlsService>,
     /// Bounds of the appliance's audit directory.
     pub audit: AuditLimits,
+    /// Forwarding of the audit records and the appliance log to remote syslog servers.
+    pub(crate) remote_log: Arc<crate::remotelog::RemoteLog>,
 }
 
 /// Bounds of the appliance's audit directory (`DATA_DIR/audit`).
@@ -110,7 +112,9 @@ impl Appliance {
     /// The appliance around `module` with data in `data_dir` and default file bounds.
     pub fn new(module: Module, data_dir: PathBuf, hostname: Option<String>) -> Self {
         let module = Arc::new(crate::shared::SharedModule::new(module));
+        let remote_log = crate::remotelog::RemoteLog::start(&data_dir, hostname.clone());
         Self {
+            remote_log,
             ntls: Arc::new(crate::ntls::NtlsService::new(&data_dir, module.clone())),
             module,
             data_dir,

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use super::super::engine::{ADMIN, ADMIN_OPERATOR, ANYONE, Args, Node, Opt, READERS};
 use super::super::{CmdError, CmdResult, Session, Terminal, render};
 use super::{
-    FORCE, Handler, accounts, cmd, cmd_pos, confirm, group, later, ntls, opt, required, shell_err,
+    FORCE, Handler, accounts, cmd, cmd_pos, confirm, group, ntls, opt, required, shell_err,
     successful,
 };
 use crate::settings::{ClockRequest, Interface, Settings};
@@ -398,7 +398,7 @@ pub(super) static SYSLOG: &[Node<Handler>] = &[
         "remotehost",
         "r",
         "> Remote syslog servers",
-        later::REMOTEHOST_SYSLOG,
+        super::remotehost::SYSLOG_REMOTEHOST,
     ),
 ];
 
@@ -649,12 +649,23 @@ fn config_factory_reset(s: &mut Session, term: &mut dyn Terminal, args: &Args) -
         }
         Ok(())
     })?;
+    if chosen.contains(&"syslog") {
+        // The remote syslog servers and their certificates (not the Auditor's).
+        crate::remotelog::save(s.data_dir(), crate::remotelog::Stream::Syslog, &[])
+            .and_then(|()| {
+                crate::remotelog::reset_certs(s.data_dir(), crate::remotelog::Stream::Syslog)
+            })
+            .map_err(shell_err)?;
+        s.appliance()
+            .remote_log
+            .reload(crate::remotelog::Stream::Syslog);
+    }
     let mut out = String::from("Resetting service(s) to factory defaults:\n");
     for svc in &chosen {
         let result = match *svc {
             "network" | "ntp" | "time" => "succeeded",
             "ntls" => "succeeded (the binding; NTLS uses it from its next restart)",
-            "syslog" => "succeeded (no remote syslog servers are configured)",
+            "syslog" => "succeeded (no remote syslog servers or certificates are configured)",
             "ssh" => "nothing to reset (its settings come from the configuration file)",
             _ => "nothing to reset (not provided by Strongroom)",
         };

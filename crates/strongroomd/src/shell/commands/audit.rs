@@ -5,15 +5,12 @@
 use strongroom_module::{AuditCategory, AuditConfigChange, EventFilter, MAX_ROTATION_BYTES};
 
 use super::super::auditlog;
-use super::super::engine::{AUDIT, Args, Node, Opt};
+use super::super::engine::{AUDIT, Args, Node};
 use super::super::{CmdResult, Session, Terminal, render};
 use super::{
     FORCE, Handler, PASSWORD, PROCEED, cmd, cmd_pos, confirm, group, opt, required, secret,
     shell_err, successful,
 };
-
-const HOST_OPT: Opt = opt("host", "h", Some("ip|hostname"), "The remote server");
-const PORT_OPT: Opt = opt("port", "po", Some("port"), "The remote port");
 
 pub(super) static AUDIT_GROUP: &[Node<Handler>] = &[
     cmd(
@@ -168,60 +165,7 @@ pub(super) static AUDIT_GROUP: &[Node<Handler>] = &[
         "remotehost",
         "r",
         "> Configure audit logging remote hosts",
-        REMOTEHOST,
-    ),
-];
-
-static REMOTEHOST: &[Node<Handler>] = &[
-    cmd(
-        "add",
-        "a",
-        "Add a remote logging server",
-        AUDIT,
-        &[
-            HOST_OPT,
-            opt("protocol", "pr", Some("udp|tcp|relp"), "Transport protocol"),
-            PORT_OPT,
-            opt("mode", "m", Some("mutual"), "Mutual TLS authentication"),
-            opt("tls", "t", None, "Use TLS"),
-            opt(
-                "name",
-                "n",
-                Some("cn"),
-                "The server certificate's common name",
-            ),
-        ],
-        remote_add,
-    ),
-    cmd(
-        "delete",
-        "d",
-        "Delete a remote logging server",
-        AUDIT,
-        &[HOST_OPT, PORT_OPT, FORCE],
-        remote_delete,
-    ),
-    cmd(
-        "list",
-        "l",
-        "List the remote logging servers",
-        AUDIT,
-        &[],
-        remote_list,
-    ),
-    cmd(
-        "clear",
-        "c",
-        "Delete every remote logging server",
-        AUDIT,
-        &[FORCE],
-        remote_clear,
-    ),
-    group(
-        "cert",
-        "c",
-        "> TLS certificates for remote logging",
-        super::later::REMOTE_CERT_AUDIT,
+        super::remotehost::AUDIT_REMOTEHOST,
     ),
 ];
 
@@ -435,7 +379,7 @@ fn log_list(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
     Ok(())
 }
 
-fn require_auditor(s: &Session) -> CmdResult {
+pub(super) fn require_auditor(s: &Session) -> CmdResult {
     let m = s.module();
     if !m.auditor_initialized() {
         return Err(shell_err(
@@ -540,132 +484,4 @@ fn secret_import(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdRe
     }
     successful(term, args);
     Ok(())
-}
-
-// ----- remote hosts -----
-
-fn remote_path(s: &Session) -> std::path::PathBuf {
-    s.data_dir().join("appliance").join("audit_remotehosts")
-}
-
-/// `host port protocol [tls] [mutual] [name=CN]`, one server a line.
-fn remote_load(s: &Session) -> Vec<Vec<String>> {
-    std::fs::read_to_string(remote_path(s))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-        .filter(|v| v.len() >= 3)
-        .collect()
-}
-
-fn remote_save(s: &Session, hosts: &[Vec<String>]) -> CmdResult {
-    let path = remote_path(s);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| shell_err(format!("cannot save: {e}")))?;
-    }
-    let text: String = hosts.iter().map(|h| h.join(" ") + "\n").collect();
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| shell_err(format!("cannot save the remote hosts: {e}")))
-}
-
-fn valid_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 253
-        && h.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-}
-
-fn remote_add(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    require_auditor(s)?;
-    let host = required(args, "host")?.to_owned();
-    if !valid_host(&host) {
-        return Err(shell_err(format!("'{host}' is not a host name or address")));
-    }
-    let protocol = args.get("protocol").unwrap_or("udp").to_ascii_lowercase();
-    if !matches!(protocol.as_str(), "udp" | "tcp" | "relp") {
-        return Err(shell_err("the protocol is udp, tcp or relp"));
-    }
-    let port: u16 = args
-        .get("port")
-        .unwrap_or("514")
-        .parse()
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or_else(|| shell_err("the port is a number from 1 to 65535"))?;
-    if args.flag("tls") && protocol == "udp" {
-        return Err(shell_err("TLS needs the tcp or relp protocol"));
-    }
-    if let Some(m) = args.get("mode")
-        && !m.eq_ignore_ascii_case("mutual")
-    {
-        return Err(shell_err("the only mode is 'mutual'"));
-    }
-    let mut hosts = remote_load(s);
-    if hosts
-        .iter()
-        .any(|h| h[0] == host && h[1] == port.to_string())
-    {
-        return Err(shell_err(format!("{host}:{port} is already configured")));
-    }
-    let mut entry = vec![host.clone(), port.to_string(), protocol];
-    if args.flag("tls") {
-        entry.push("tls".into());
-    }
-    if args.get("mode").is_some() {
-        entry.push("mutual".into());
-    }
-    if let Some(n) = args.get("name") {
-        entry.push(format!("name={n}"));
-    }
-    hosts.push(entry);
-    remote_save(s, &hosts)?;
-    term.write(&format!(
-        "{host} added successfully\nMake sure the rsyslog service on {host} is properly \
-         configured to receive the logs\n"
-    ));
-    Ok(())
-}
-
-fn remote_delete(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    require_auditor(s)?;
-    let host = required(args, "host")?.to_owned();
-    let port = required(args, "port")?.to_owned();
-    let mut hosts = remote_load(s);
-    let before = hosts.len();
-    hosts.retain(|h| !(h[0] == host && h[1] == port));
-    if hosts.len() == before {
-        return Err(shell_err(format!("{host}:{port} is not configured")));
-    }
-    let warning = format!(
-        "WARNING! This action will delete the remote server configuration for {host} with port {port}."
-    );
-    if !confirm(term, args, &warning, PROCEED) {
-        return Ok(());
-    }
-    remote_save(s, &hosts)
-}
-
-fn remote_list(s: &mut Session, term: &mut dyn Terminal, _: &Args) -> CmdResult {
-    let mut out = String::from("\nRemote logging server(s):\n=====\n");
-    for h in remote_load(s) {
-        let tls = if h.iter().any(|x| x == "tls") {
-            ", tls"
-        } else {
-            ""
-        };
-        out.push_str(&format!("{}:{}, {}{tls}\n", h[0], h[1], h[2]));
-    }
-    term.write(&out);
-    Ok(())
-}
-
-fn remote_clear(s: &mut Session, term: &mut dyn Terminal, args: &Args) -> CmdResult {
-    require_auditor(s)?;
-    let warning = "WARNING! This action will delete every remote audit logging server.";
-    if !confirm(term, args, warning, PROCEED) {
-        return Ok(());
-    }
-    remote_save(s, &[])
 }

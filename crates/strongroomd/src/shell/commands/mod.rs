@@ -5,10 +5,10 @@ mod accounts;
 mod appliance;
 mod audit;
 mod hsm;
-mod later;
 mod metrics;
 mod ntls;
 mod partition;
+mod remotehost;
 
 use strongroom_module::Secret;
 
