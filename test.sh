@@ -16,6 +16,8 @@ command -v pkcs11-tool >/dev/null 2>&1 || need_pkgs+=(opensc)
 command -v p11tool >/dev/null 2>&1 || need_pkgs+=(gnutls-bin)
 [ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || need_pkgs+=(libengine-pkcs11-openssl)
 command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
+# The PKCS#11 ABI torture also runs under valgrind's memcheck.
+command -v valgrind >/dev/null 2>&1 || need_pkgs+=(valgrind)
 # The remote logging tests send to a real rsyslogd, with its GnuTLS driver for TLS.
 [ -x /usr/sbin/rsyslogd ] || need_pkgs+=(rsyslog)
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || need_pkgs+=(rsyslog-gnutls)
@@ -37,6 +39,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 command -v cargo-deny >/dev/null 2>&1 || cargo install cargo-deny --locked
 cargo deny --offline check licenses bans sources
 cargo test --workspace --locked
+./scripts/abi-valgrind.sh
 
 # Fuzz smoke run: every target of fuzz/ for a bounded time (nightly + cargo-fuzz).
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked

@@ -403,7 +403,7 @@ fn codes_the_module_needs() {
         (
             ret::SR_RET_SM_OTHER_USER_LOGGED_IN,
             0x0100_0001,
-            ckr::CKR_USER_ALREADY_LOGGED_IN,
+            ckr::CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
         ),
         (
             ret::SR_RET_TOKEN_NOT_PRESENT,

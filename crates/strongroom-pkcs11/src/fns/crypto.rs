@@ -2,14 +2,93 @@
 //! and random number generation (5.15). Every computation happens in the appliance; outputs
 //! follow the length convention of section 5.2 (`OutBytes`).
 
+use std::sync::Arc;
+
 use cryptoki_sys::{CK_OBJECT_HANDLE, CKR_OPERATION_CANCEL_FAILED};
+use strongroom_client::Client;
 use strongroom_client::messages::{self as m, MechanismSpec, Message};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{client, not_supported_on};
 use crate::conv::ul;
 use crate::ffi::{InBytes, MechPtr, OutBytes, OutFixed};
 use crate::state::{Result, Rv};
+
+/// The client, once `session` is known to be open. The session is checked before any
+/// argument: `CKR_SESSION_HANDLE_INVALID` ranks before `CKR_ARGUMENTS_BAD` (v3.0 5.1.7), and
+/// `CKR_CRYPTOKI_NOT_INITIALIZED` comes first of all.
+fn open(session: u64) -> Result<Arc<Client>> {
+    let c = client()?;
+    c.session_slot(session)?;
+    Ok(c)
+}
+
+/// The kinds of operation whose calls end them when they fail.
+#[derive(Clone, Copy)]
+enum Op {
+    Encrypt,
+    Decrypt,
+    Digest,
+    Sign,
+    Verify,
+}
+
+/// A capacity no output reaches: the completing call runs to its end.
+const ANY_LENGTH: Option<u64> = Some(u32::MAX as u64);
+
+/// The arguments of a call that the specification says ends the active operation when it
+/// fails with anything but `CKR_BUFFER_TOO_SMALL` (`C_Encrypt`, `C_EncryptUpdate`,
+/// `C_EncryptFinal` and their decryption, digest, signing and verification counterparts,
+/// v3.0 5.8-5.13). Arguments refused here never reach the appliance, so the operation is ended
+/// there by a completing call whose result is discarded; the caller gets the refusal.
+fn checked<T>(c: &Client, session: u64, op: Op, args: Result<T>) -> Result<T> {
+    if args.is_err() {
+        end(c, session, op);
+    }
+    args
+}
+
+/// Ends the active `op` of `session` on the appliance (nothing if none is active): its final
+/// call, with room for any output, ends it whether it succeeds or fails (a verification with
+/// an empty signature fails and ends it). Output is zeroized unread.
+fn end(c: &Client, session: u64, op: Op) {
+    fn discard(out: m::OutputData) {
+        if let m::OutputData::Data(d) = out {
+            drop(Zeroizing::new(d));
+        }
+    }
+    let capacity = ANY_LENGTH;
+    // Whatever the appliance answers, the caller's error stands.
+    let _ = match op {
+        Op::Encrypt => c
+            .session_call(session, |session| m::EncryptFinalRequest {
+                session,
+                capacity,
+            })
+            .map(|r: m::EncryptFinalResponse| discard(r.output)),
+        Op::Decrypt => c
+            .session_call(session, |session| m::DecryptFinalRequest {
+                session,
+                capacity,
+            })
+            .map(|r: m::DecryptFinalResponse| discard(r.output)),
+        Op::Digest => c
+            .session_call(session, |session| m::DigestFinalRequest {
+                session,
+                capacity,
+            })
+            .map(|r: m::DigestFinalResponse| discard(r.output)),
+        Op::Sign => c
+            .session_call(session, |session| m::SignFinalRequest { session, capacity })
+            .map(|r: m::SignFinalResponse| discard(r.output)),
+        Op::Verify => c
+            .session_call(session, |session| m::VerifyFinalRequest {
+                session,
+                signature: Vec::new(),
+            })
+            .map(|_: m::VerifyFinalResponse| ()),
+    };
+}
 
 /// Starts an operation: a null mechanism asks to cancel the active one, which the appliance
 /// cannot do yet (`CKR_OPERATION_CANCEL_FAILED`).
@@ -18,8 +97,7 @@ fn init<Q: Message, A: Message>(
     mech: MechPtr,
     build: impl FnOnce(u64, MechanismSpec) -> Q,
 ) -> Result<()> {
-    let c = client()?;
-    c.session_slot(session)?;
+    let c = open(session)?;
     let Some(spec) = mech.spec()? else {
         return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
     };
@@ -27,27 +105,43 @@ fn init<Q: Message, A: Message>(
     Ok(())
 }
 
-/// A call whose output follows the length convention.
+/// A call of `op` with input and an output that follows the length convention.
 fn output<Q: Message, A: Message>(
     session: u64,
+    op: Op,
+    data: Option<&InBytes>,
     out: &OutBytes,
-    build: impl FnOnce(u64, Option<u64>) -> Q,
+    build: impl FnOnce(u64, Vec<u8>, Option<u64>) -> Q,
     take: impl FnOnce(A) -> m::OutputData,
 ) -> Result<()> {
-    let c = client()?;
-    c.session_slot(session)?;
-    let capacity = out.capacity()?;
+    let c = open(session)?;
+    let args = data
+        .map_or(Ok(&[][..]), InBytes::get)
+        .and_then(|d| Ok((d, out.capacity()?)));
+    let (data, capacity) = checked(&c, session, op, args)?;
     out.deliver(
-        c.session_call::<Q, A>(session, |s| build(s, capacity))
+        c.session_call::<Q, A>(session, |s| build(s, data.to_vec(), capacity))
             .map(take),
     )
 }
 
-/// A call without output.
-fn plain<Q: Message, A: Message>(session: u64, build: impl FnOnce(u64) -> Q) -> Result<()> {
-    let c = client()?;
-    c.session_slot(session)?;
-    c.session_call::<Q, A>(session, build)?;
+/// A call of `op` without output.
+fn plain<Q: Message, A: Message>(
+    session: u64,
+    op: Option<Op>,
+    inputs: &[&InBytes],
+    build: impl FnOnce(u64, Vec<Vec<u8>>) -> Q,
+) -> Result<()> {
+    let c = open(session)?;
+    let args = inputs
+        .iter()
+        .map(|i| i.get().map(<[u8]>::to_vec))
+        .collect::<Result<Vec<_>>>();
+    let args = match op {
+        Some(op) => checked(&c, session, op, args)?,
+        None => args?,
+    };
+    c.session_call::<Q, A>(session, |s| build(s, args))?;
     Ok(())
 }
 
@@ -64,13 +158,14 @@ pub(crate) fn encrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -
 
 /// `C_Encrypt`.
 pub(crate) fn encrypt(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
-    let data = data.get()?;
     output(
         session,
+        Op::Encrypt,
+        Some(&data),
         &out,
-        |session, capacity| m::EncryptRequest {
+        |session, data, capacity| m::EncryptRequest {
             session,
-            data: data.to_vec(),
+            data,
             capacity,
         },
         |r: m::EncryptResponse| r.output,
@@ -79,13 +174,14 @@ pub(crate) fn encrypt(session: u64, data: InBytes, out: OutBytes) -> Result<()> 
 
 /// `C_EncryptUpdate`.
 pub(crate) fn encrypt_update(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
-    let data = data.get()?;
     output(
         session,
+        Op::Encrypt,
+        Some(&data),
         &out,
-        |session, capacity| m::EncryptUpdateRequest {
+        |session, data, capacity| m::EncryptUpdateRequest {
             session,
-            data: data.to_vec(),
+            data,
             capacity,
         },
         |r: m::EncryptUpdateResponse| r.output,
@@ -96,8 +192,10 @@ pub(crate) fn encrypt_update(session: u64, data: InBytes, out: OutBytes) -> Resu
 pub(crate) fn encrypt_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
+        Op::Encrypt,
+        None,
         &out,
-        |session, capacity| m::EncryptFinalRequest { session, capacity },
+        |session, _, capacity| m::EncryptFinalRequest { session, capacity },
         |r: m::EncryptFinalResponse| r.output,
     )
 }
@@ -115,13 +213,14 @@ pub(crate) fn decrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -
 
 /// `C_Decrypt`.
 pub(crate) fn decrypt(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
-    let data = data.get()?;
     output(
         session,
+        Op::Decrypt,
+        Some(&data),
         &out,
-        |session, capacity| m::DecryptRequest {
+        |session, data, capacity| m::DecryptRequest {
             session,
-            data: data.to_vec(),
+            data,
             capacity,
         },
         |r: m::DecryptResponse| r.output,
@@ -130,13 +229,14 @@ pub(crate) fn decrypt(session: u64, data: InBytes, out: OutBytes) -> Result<()> 
 
 /// `C_DecryptUpdate`.
 pub(crate) fn decrypt_update(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
-    let data = data.get()?;
     output(
         session,
+        Op::Decrypt,
+        Some(&data),
         &out,
-        |session, capacity| m::DecryptUpdateRequest {
+        |session, data, capacity| m::DecryptUpdateRequest {
             session,
-            data: data.to_vec(),
+            data,
             capacity,
         },
         |r: m::DecryptUpdateResponse| r.output,
@@ -147,8 +247,10 @@ pub(crate) fn decrypt_update(session: u64, data: InBytes, out: OutBytes) -> Resu
 pub(crate) fn decrypt_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
+        Op::Decrypt,
+        None,
         &out,
-        |session, capacity| m::DecryptFinalRequest { session, capacity },
+        |session, _, capacity| m::DecryptFinalRequest { session, capacity },
         |r: m::DecryptFinalResponse| r.output,
     )
 }
@@ -165,13 +267,14 @@ pub(crate) fn digest_init(session: u64, mech: MechPtr) -> Result<()> {
 
 /// `C_Digest`.
 pub(crate) fn digest(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
-    let data = data.get()?;
     output(
         session,
+        Op::Digest,
+        Some(&data),
         &out,
-        |session, capacity| m::DigestRequest {
+        |session, data, capacity| m::DigestRequest {
             session,
-            data: data.to_vec(),
+            data,
             capacity,
         },
         |r: m::DigestResponse| r.output,
@@ -180,10 +283,11 @@ pub(crate) fn digest(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
 
 /// `C_DigestUpdate`.
 pub(crate) fn digest_update(session: u64, data: InBytes) -> Result<()> {
-    let data = data.get()?;
-    plain::<_, m::DigestUpdateResponse>(session, |session| m::DigestUpdateRequest {
-        session,
-        data: data.to_vec(),
+    plain::<_, m::DigestUpdateResponse>(session, Some(Op::Digest), &[&data], |session, mut a| {
+        m::DigestUpdateRequest {
+            session,
+            data: a.remove(0),
+        }
     })
 }
 
@@ -196,8 +300,10 @@ pub(crate) fn digest_key(session: u64) -> Result<()> {
 pub(crate) fn digest_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
+        Op::Digest,
+        None,
         &out,
-        |session, capacity| m::DigestFinalRequest { session, capacity },
+        |session, _, capacity| m::DigestFinalRequest { session, capacity },
         |r: m::DigestFinalResponse| r.output,
     )
 }
@@ -215,13 +321,14 @@ pub(crate) fn sign_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> R
 
 /// `C_Sign`.
 pub(crate) fn sign(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
-    let data = data.get()?;
     output(
         session,
+        Op::Sign,
+        Some(&data),
         &out,
-        |session, capacity| m::SignRequest {
+        |session, data, capacity| m::SignRequest {
             session,
-            data: data.to_vec(),
+            data,
             capacity,
         },
         |r: m::SignResponse| r.output,
@@ -230,10 +337,11 @@ pub(crate) fn sign(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
 
 /// `C_SignUpdate`.
 pub(crate) fn sign_update(session: u64, data: InBytes) -> Result<()> {
-    let data = data.get()?;
-    plain::<_, m::SignUpdateResponse>(session, |session| m::SignUpdateRequest {
-        session,
-        data: data.to_vec(),
+    plain::<_, m::SignUpdateResponse>(session, Some(Op::Sign), &[&data], |session, mut a| {
+        m::SignUpdateRequest {
+            session,
+            data: a.remove(0),
+        }
     })
 }
 
@@ -241,8 +349,10 @@ pub(crate) fn sign_update(session: u64, data: InBytes) -> Result<()> {
 pub(crate) fn sign_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
+        Op::Sign,
+        None,
         &out,
-        |session, capacity| m::SignFinalRequest { session, capacity },
+        |session, _, capacity| m::SignFinalRequest { session, capacity },
         |r: m::SignFinalResponse| r.output,
     )
 }
@@ -260,30 +370,42 @@ pub(crate) fn verify_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) ->
 
 /// `C_Verify`.
 pub(crate) fn verify(session: u64, data: InBytes, signature: InBytes) -> Result<()> {
-    let (data, signature) = (data.get()?, signature.get()?);
-    plain::<_, m::VerifyResponse>(session, |session| m::VerifyRequest {
+    plain::<_, m::VerifyResponse>(
         session,
-        data: data.to_vec(),
-        signature: signature.to_vec(),
-    })
+        Some(Op::Verify),
+        &[&data, &signature],
+        |session, mut a| {
+            let signature = a.pop().unwrap_or_default();
+            m::VerifyRequest {
+                session,
+                data: a.pop().unwrap_or_default(),
+                signature,
+            }
+        },
+    )
 }
 
 /// `C_VerifyUpdate`.
 pub(crate) fn verify_update(session: u64, data: InBytes) -> Result<()> {
-    let data = data.get()?;
-    plain::<_, m::VerifyUpdateResponse>(session, |session| m::VerifyUpdateRequest {
-        session,
-        data: data.to_vec(),
+    plain::<_, m::VerifyUpdateResponse>(session, Some(Op::Verify), &[&data], |session, mut a| {
+        m::VerifyUpdateRequest {
+            session,
+            data: a.remove(0),
+        }
     })
 }
 
 /// `C_VerifyFinal`.
 pub(crate) fn verify_final(session: u64, signature: InBytes) -> Result<()> {
-    let signature = signature.get()?;
-    plain::<_, m::VerifyFinalResponse>(session, |session| m::VerifyFinalRequest {
+    plain::<_, m::VerifyFinalResponse>(
         session,
-        signature: signature.to_vec(),
-    })
+        Some(Op::Verify),
+        &[&signature],
+        |session, mut a| m::VerifyFinalRequest {
+            session,
+            signature: a.remove(0),
+        },
+    )
 }
 
 // ---------------------------------------------------------------- random (5.15)
@@ -293,17 +415,17 @@ const RANDOM_CHUNK: usize = 64 * 1024;
 
 /// `C_SeedRandom`.
 pub(crate) fn seed_random(session: u64, seed: InBytes) -> Result<()> {
-    let seed = seed.get()?;
-    plain::<_, m::SeedRandomResponse>(session, |session| m::SeedRandomRequest {
-        session,
-        seed: seed.to_vec(),
+    plain::<_, m::SeedRandomResponse>(session, None, &[&seed], |session, mut a| {
+        m::SeedRandomRequest {
+            session,
+            seed: a.remove(0),
+        }
     })
 }
 
 /// `C_GenerateRandom`.
 pub(crate) fn generate_random(session: u64, out: OutFixed) -> Result<()> {
-    let c = client()?;
-    c.session_slot(session)?;
+    let c = open(session)?;
     let total = out.len()?;
     let mut done = 0;
     while done < total {
