@@ -208,6 +208,10 @@ impl Connection {
             }
             if Instant::now() >= deadline {
                 lock(&self.state).waiting.remove(&id);
+                // An appliance silent for a whole request timeout is not trusted to be in the
+                // state this side believes (the request may yet have run): the connection is
+                // given up, so that the next call reconnects instead of waiting again.
+                self.fail_all();
                 return Err(Error::Timeout);
             }
             match self.reader.try_lock() {

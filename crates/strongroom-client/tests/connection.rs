@@ -308,6 +308,34 @@ fn a_dropped_connection_fails_every_waiter_and_later_calls() {
 }
 
 #[test]
+fn a_request_timeout_gives_the_connection_up() {
+    let (server_id, client_id) = (Identity::new("localhost"), Identity::new("client1"));
+    let server = TestServer::start(&server_id, &[&client_id]);
+    let config = client_tls_config(
+        server_id.cert.clone(),
+        vec![client_id.cert.clone()],
+        client_id.key(),
+    )
+    .expect("config");
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        request: Duration::from_millis(100),
+    };
+    let conn = Connection::connect(&server.addr, "localhost", config, timeouts).expect("connect");
+    // Answered at once: the connection works.
+    conn.call(7, &[0, 1]).expect("a prompt answer");
+    // Answered after 250 ms, past the 100 ms timeout.
+    let late = conn.call(7, &[250, 1]);
+    assert!(
+        matches!(late, Err(Error::Timeout)),
+        "{:?}",
+        late.map(|_| ())
+    );
+    assert!(conn.is_broken());
+    assert!(matches!(conn.call(7, &[0]), Err(Error::ConnectionLost)));
+}
+
+#[test]
 fn oversize_requests_are_refused_locally() {
     let (server_id, client_id) = (Identity::new("localhost"), Identity::new("client1"));
     let server = TestServer::start(&server_id, &[&client_id]);

@@ -134,8 +134,9 @@ impl LocalTerminal {
             Ok(_) => {
                 let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
                 if !self.stdin_is_tty {
-                    // Echo piped input so that a transcript reads like a session.
-                    let _ = writeln!(out, "{trimmed}");
+                    // Echo piped input so that a transcript reads like a session, with the
+                    // values of secret options masked.
+                    let _ = writeln!(out, "{}", crate::shell::mask_for_echo(&trimmed));
                 }
                 Some(Zeroizing::new(trimmed))
             }

@@ -4,9 +4,9 @@
 //! output and error (the log), every file under its data directory byte for byte (the store
 //! is sealed, so nothing may appear in clear), the console and SSH transcripts and the
 //! answers and error messages the clients got. No password, PIN, domain string or key byte
-//! may appear anywhere; the key also not as hex or base64. (Passwords are typed at the
-//! console's prompts, as an administrator would: a piped console echoes its command lines,
-//! so a `-password` option would show up in the transcript as typed.)
+//! may appear anywhere; the key also not as hex or base64. Passwords are typed both at the
+//! console's prompts and as `-password` options of a piped console, whose echo of the command
+//! line masks them.
 
 mod common;
 mod p11wire;
@@ -374,7 +374,7 @@ fn no_secret_of_a_session_over_ssh_ntls_and_the_console_is_in_logs_files_or_answ
     let (_, out, err) = console(
         &app.data,
         &format!(
-            "hsm login\n{WRONG_SO}\nhsm login\n{SO_PW}\n\
+            "hsm login\n{WRONG_SO}\nhsm login -p {SO_PW}\nhsm logout\nhsm login\n{SO_PW}\n\
              partition create -partition {PARTITION} -force\nexit\n"
         ),
     );

@@ -346,6 +346,50 @@ pub(crate) fn parse<'t, H>(
     }
 }
 
+/// `line` with the value of every option that may name a secret replaced by `*`, for echoing
+/// input that was typed without a terminal. An option word is taken for a secret one when it
+/// is a prefix of a `secret` option's name or one of their short forms anywhere in `root`
+/// (whatever command it belongs to: masking too much is harmless). A line that does not
+/// tokenize is not shown.
+pub(crate) fn mask_secrets<H>(root: &[Node<H>], line: &str, secret: &[&str]) -> String {
+    fn shorts<H>(nodes: &[Node<H>], secret: &[&str], out: &mut Vec<&'static str>) {
+        for n in nodes {
+            match &n.kind {
+                Kind::Group(children) => shorts(children, secret, out),
+                Kind::Command { opts, .. } => out.extend(
+                    opts.iter()
+                        .filter(|o| secret.contains(&o.name))
+                        .map(|o| o.short),
+                ),
+            }
+        }
+    }
+    let Ok(words) = tokenize(line) else {
+        return "(line not shown)".to_owned();
+    };
+    let mut short = Vec::new();
+    shorts(root, secret, &mut short);
+    let is_secret = |word: &str| {
+        word.strip_prefix('-').is_some_and(|n| {
+            let n = n.to_ascii_lowercase();
+            !n.is_empty()
+                && (secret.iter().any(|s| s.starts_with(&n)) || short.iter().any(|s| *s == n))
+        })
+    };
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut mask_next = false;
+    for w in &words {
+        if mask_next {
+            out.push("*".to_owned());
+            mask_next = false;
+        } else {
+            mask_next = is_secret(w);
+            out.push(quoted(w));
+        }
+    }
+    out.join(" ")
+}
+
 fn quoted(v: &str) -> String {
     if v.is_empty() || v.contains(char::is_whitespace) {
         format!("\"{v}\"")

@@ -157,6 +157,11 @@ pub enum ParsedLine {
     Command { canonical: String, logged: String },
 }
 
+/// `line` as a transcript may show it: secret option values masked.
+pub(crate) fn mask_for_echo(line: &str) -> String {
+    engine::mask_secrets(commands::ROOT, line, SECRET_OPTIONS)
+}
+
 /// Parses one line as a shell session of `role` on `channel` would, running nothing.
 pub fn parse_line(line: &str, role: Role, channel: Channel) -> Result<ParsedLine, String> {
     Ok(match engine::parse(commands::ROOT, line, role, channel)? {

@@ -265,3 +265,38 @@ fn help_by_short_form_and_prefix() {
         }
     }
 }
+
+#[test]
+fn secret_values_are_masked_for_echo() {
+    static OPTS: &[Opt] = &[Opt {
+        name: "password",
+        short: "pw",
+        value: Some("pw"),
+        help: "",
+    }];
+    static ROOT: &[Node<H>] = &[Node {
+        name: "login",
+        short: "l",
+        help: "",
+        access: ANYONE,
+        kind: Kind::Command {
+            opts: OPTS,
+            positional: None,
+            handler: 1,
+        },
+    }];
+    let secret = &["password", "domain"];
+    for (line, shown) in [
+        ("login -password Secret-1", "login -password *"),
+        ("login -pw Secret-1 -x y", "login -pw * -x y"),
+        ("login -PASS \"a b\"", "login -PASS *"),
+        (
+            "hsm init -label x -domain dd -force",
+            "hsm init -label x -domain * -force",
+        ),
+        ("par create -p p1", "par create -p *"),
+        ("bad \"quote -password x", "(line not shown)"),
+    ] {
+        assert_eq!(mask_secrets(ROOT, line, secret), shown, "{line}");
+    }
+}
