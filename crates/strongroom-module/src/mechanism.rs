@@ -333,6 +333,8 @@ pub enum Mechanism {
     AesKeyWrapKwp,
     /// `CKM_GENERIC_SECRET_KEY_GEN`.
     GenericSecretKeyGen,
+    /// `CKM_SHA*_KEY_GEN` (SHA-1 and SHA-2): a key of type `CKK_SHA*_HMAC`.
+    HmacKeyGen(Hash),
     /// `CKM_SHA*_HMAC` (SHA-1 and SHA-2).
     Hmac(Hash),
     /// `CKM_SHA*_HMAC_GENERAL` with the MAC length in bytes.
@@ -372,13 +374,38 @@ const ECDSA_HASH: [(Hash, u64); 5] = [
     (Hash::Sha512, CKM_ECDSA_SHA512),
 ];
 
-/// The `CKM_SHA*_HMAC` and `_GENERAL` codes, by hash.
-const HMAC: [(Hash, u64, u64); 5] = [
-    (Hash::Sha1, CKM_SHA_1_HMAC, CKM_SHA_1_HMAC_GENERAL),
-    (Hash::Sha224, CKM_SHA224_HMAC, CKM_SHA224_HMAC_GENERAL),
-    (Hash::Sha256, CKM_SHA256_HMAC, CKM_SHA256_HMAC_GENERAL),
-    (Hash::Sha384, CKM_SHA384_HMAC, CKM_SHA384_HMAC_GENERAL),
-    (Hash::Sha512, CKM_SHA512_HMAC, CKM_SHA512_HMAC_GENERAL),
+/// The `CKM_SHA*_HMAC`, `_GENERAL` and `CKM_SHA*_KEY_GEN` codes, by hash.
+const HMAC: [(Hash, u64, u64, u64); 5] = [
+    (
+        Hash::Sha1,
+        CKM_SHA_1_HMAC,
+        CKM_SHA_1_HMAC_GENERAL,
+        CKM_SHA_1_KEY_GEN,
+    ),
+    (
+        Hash::Sha224,
+        CKM_SHA224_HMAC,
+        CKM_SHA224_HMAC_GENERAL,
+        CKM_SHA224_KEY_GEN,
+    ),
+    (
+        Hash::Sha256,
+        CKM_SHA256_HMAC,
+        CKM_SHA256_HMAC_GENERAL,
+        CKM_SHA256_KEY_GEN,
+    ),
+    (
+        Hash::Sha384,
+        CKM_SHA384_HMAC,
+        CKM_SHA384_HMAC_GENERAL,
+        CKM_SHA384_KEY_GEN,
+    ),
+    (
+        Hash::Sha512,
+        CKM_SHA512_HMAC,
+        CKM_SHA512_HMAC_GENERAL,
+        CKM_SHA512_KEY_GEN,
+    ),
 ];
 
 fn code_of(table: &[(Hash, u64)], h: Hash) -> u64 {
@@ -424,6 +451,7 @@ impl Mechanism {
             Self::GenericSecretKeyGen => CKM_GENERIC_SECRET_KEY_GEN,
             Self::Hmac(h) => HMAC.iter().find(|r| r.0 == *h).map_or(0, |r| r.1),
             Self::HmacGeneral(h, _) => HMAC.iter().find(|r| r.0 == *h).map_or(0, |r| r.2),
+            Self::HmacKeyGen(h) => HMAC.iter().find(|r| r.0 == *h).map_or(0, |r| r.3),
             Self::HkdfKeyGen => CKM_HKDF_KEY_GEN,
             Self::HkdfDerive(_) => CKM_HKDF_DERIVE,
             Self::Pbkdf2(_) => CKM_PKCS5_PBKD2,
@@ -463,8 +491,13 @@ impl Mechanism {
         hash_of(&ECDSA_HASH, ckm)
     }
 
+    /// The hash of a `CKM_SHA*_KEY_GEN` code.
+    fn hmac_key_gen_hash(ckm: u64) -> Option<Hash> {
+        HMAC.iter().find(|r| r.3 == ckm).map(|r| r.0)
+    }
+
     fn hmac_hash(ckm: u64) -> Option<(Hash, bool)> {
-        HMAC.iter().find_map(|(h, full, general)| {
+        HMAC.iter().find_map(|(h, full, general, _)| {
             if ckm == *full {
                 Some((*h, false))
             } else if ckm == *general {

@@ -236,6 +236,43 @@ fn hmac_and_generic_secrets() {
         code(p.hsm.sign_init(a, s, &Mechanism::Hmac(Hash::Sha512), k256)),
         ret::SR_RET_KEY_TYPE_INCONSISTENT
     );
+    // CKM_SHA*_KEY_GEN makes a key of its hash's HMAC type, and no other.
+    for (h, kt) in [
+        (Hash::Sha1, CKK_SHA_1_HMAC),
+        (Hash::Sha224, CKK_SHA224_HMAC),
+        (Hash::Sha256, CKK_SHA256_HMAC),
+        (Hash::Sha384, CKK_SHA384_HMAC),
+        (Hash::Sha512, CKK_SHA512_HMAC),
+    ] {
+        let gen_tpl = || {
+            vec![
+                strongroom_module::Attribute::from_ulong(CKA_VALUE_LEN, 32),
+                strongroom_module::Attribute::from_bool(CKA_SIGN, true),
+                strongroom_module::Attribute::from_bool(CKA_VERIFY, true),
+            ]
+        };
+        let k = p
+            .hsm
+            .generate_key(a, s, &Mechanism::HmacKeyGen(h), &tpl(gen_tpl()))
+            .unwrap();
+        assert_eq!(p.attr(a, s, k, CKA_KEY_TYPE), kt.to_le_bytes());
+        let mac = p.sign(a, s, &Mechanism::Hmac(h), k, b"data");
+        p.hsm.verify_init(a, s, &Mechanism::Hmac(h), k).unwrap();
+        p.hsm.verify(a, s, b"data", &mac).unwrap();
+        let mut wrong = gen_tpl();
+        wrong.push(strongroom_module::Attribute::from_ulong(
+            CKA_KEY_TYPE,
+            CKK_GENERIC_SECRET,
+        ));
+        assert_eq!(
+            code(
+                p.hsm
+                    .generate_key(a, s, &Mechanism::HmacKeyGen(h), &tpl(wrong))
+                    .map(|_| ())
+            ),
+            ret::SR_RET_TEMPLATE_INCONSISTENT
+        );
+    }
 }
 
 fn rsa_public(p: &Part, a: AccessId, s: SessionHandle, h: ObjectHandle) -> RsaPublicKey {

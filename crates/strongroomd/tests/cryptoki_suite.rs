@@ -73,11 +73,6 @@ const NOT_PASSING: &[(&str, &str)] = &[
         "Ed25519ctx and Ed25519ph",
     ),
     ("sign_verify_eddsa_with_ed448_schemes", "Ed448"),
-    ("sign_verify_sha1_hmac", "CKM_SHA_1_KEY_GEN"),
-    ("sign_verify_sha224_hmac", "CKM_SHA224_KEY_GEN"),
-    ("sign_verify_sha256_hmac", "CKM_SHA256_KEY_GEN"),
-    ("sign_verify_sha384_hmac", "CKM_SHA384_KEY_GEN"),
-    ("sign_verify_sha512_hmac", "CKM_SHA512_KEY_GEN"),
     (
         "get_slot_event",
         "expects CKR_FUNCTION_NOT_SUPPORTED from every library but SoftHSM2; \

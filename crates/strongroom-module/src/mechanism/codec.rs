@@ -184,6 +184,10 @@ pub(super) fn parse(ckm: u64, params: &[u8]) -> Result<Mechanism, Error> {
         none(params)?;
         return Ok(M::Hmac(h));
     }
+    if let Some(h) = Mechanism::hmac_key_gen_hash(ckm) {
+        none(params)?;
+        return Ok(M::HmacKeyGen(h));
+    }
     let simple = |m: Mechanism| none(params).map(|()| m);
     match ckm {
         CKM_RSA_PKCS_KEY_PAIR_GEN => simple(M::RsaKeyPairGen),

@@ -171,6 +171,16 @@ impl Module {
                     };
                     (kt, self.random_secret(len)?)
                 }
+                Mechanism::HmacKeyGen(h) => {
+                    let kt = super::tokens::hmac_key_type(*h);
+                    if requested_type.is_some_and(|t| t != kt) {
+                        return Err(e::template_inconsistent(
+                            CKA_KEY_TYPE,
+                            "CKM_SHA*_KEY_GEN makes a key of the matching CKK_SHA*_HMAC type",
+                        ));
+                    }
+                    (kt, self.random_secret(len)?)
+                }
                 Mechanism::HkdfKeyGen => (CKK_HKDF, self.random_secret(len)?),
                 Mechanism::Pbkdf2(p) => {
                     let kt = requested_type.unwrap_or(CKK_GENERIC_SECRET);

@@ -578,7 +578,7 @@ pub(crate) enum Side {
 }
 
 /// The HMAC key type of a hash (`CKK_SHA256_HMAC`...).
-fn hmac_key_type(h: crate::mechanism::Hash) -> u64 {
+pub(super) fn hmac_key_type(h: crate::mechanism::Hash) -> u64 {
     use crate::mechanism::Hash;
     match h {
         Hash::Sha1 => CKK_SHA_1_HMAC,
