@@ -1,11 +1,27 @@
 //! The shared library exports the PKCS#11 entry points and nothing else.
 
+/// `target/<profile>/libstrongroom_pkcs11.so`, built now for this test's profile: `cargo test`
+/// builds the library only as a dependency of its tests and leaves no `.so` there. The whole
+/// workspace with its tests is built, as `cargo test --workspace` resolves features (one
+/// package alone would resolve them anew and rebuild much of the tree).
 fn lib_path() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test executable");
-    exe.parent()
+    let profile_dir = exe
+        .parent()
         .and_then(std::path::Path::parent)
         .expect("target/<profile>")
-        .join("libstrongroom_pkcs11.so")
+        .to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "--workspace", "--all-targets"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    assert!(
+        build.status().expect("cargo runs").success(),
+        "building strongroom-pkcs11 failed"
+    );
+    profile_dir.join("libstrongroom_pkcs11.so")
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-/// `target/<profile>/<file>` after `cargo build -p <package>` for this test's profile.
+/// `target/<profile>/<file>` after `cargo build --workspace --all-targets` for this test's
+/// profile.
 pub(crate) fn built(package: &str, file: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     // The test binary is target/<profile>/deps/<test>-<hash>.
@@ -24,12 +25,18 @@ pub(crate) fn built(package: &str, file: &str) -> PathBuf {
     {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args(["build", "-p", package]);
+        // The whole workspace with its tests, as `cargo test --workspace` resolves features:
+        // building one package alone resolves them anew and rebuilds much of the tree. After
+        // `cargo test --workspace` this only puts the outputs in place.
+        build.args(["build", "--workspace", "--all-targets"]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
         let status = build.status().expect("cargo runs");
-        assert!(status.success(), "building {package} failed");
+        assert!(
+            status.success(),
+            "building the workspace for {package} failed"
+        );
     }
     let path = profile_dir.join(file);
     assert!(path.exists(), "{} missing", path.display());
