@@ -38,7 +38,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # be fetched here; `cargo deny check advisories` runs where it can.
 command -v cargo-deny >/dev/null 2>&1 || cargo install cargo-deny --locked
 cargo deny --offline check licenses bans sources
-cargo test --workspace --locked
+# cargo-nextest (on these machines) runs the test binaries side by side, each test in its own
+# process; the doc tests still need cargo test. Without it, cargo test runs everything.
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked
+fi
 ./scripts/abi-valgrind.sh
 
 # Fuzz smoke run: every target of fuzz/ for a bounded time (nightly + cargo-fuzz).
