@@ -218,6 +218,22 @@ struct SessionEntry {
     remote: u64,
     generation: u64,
     rw: bool,
+    /// For each [`SingleOp`], how its single-part call answers a length query, while the
+    /// operation is as its `*Init` left it.
+    single: [Option<m::OutputLength>; 4],
+}
+
+/// The operations whose single-part call's length query the library answers itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SingleOp {
+    /// `C_Encrypt`.
+    Encrypt = 0,
+    /// `C_Decrypt`.
+    Decrypt = 1,
+    /// `C_Digest`.
+    Digest = 2,
+    /// `C_Sign`.
+    Sign = 3,
 }
 
 #[derive(Default)]
@@ -568,6 +584,7 @@ impl Client {
                 remote: r.session,
                 generation,
                 rw: read_write,
+                single: [None; 4],
             },
         );
         Ok(handle)
@@ -579,6 +596,30 @@ impl Client {
             .get(&handle)
             .copied()
             .ok_or(Error::SessionInvalid)
+    }
+
+    /// Records how `op`'s single-part call answers a length query in session `handle` (from
+    /// the `*Init` answer); `None` forgets it.
+    pub fn set_single_output(&self, handle: u64, op: SingleOp, rule: Option<m::OutputLength>) {
+        if let Some(s) = lock(&self.sessions).map.get_mut(&handle) {
+            s.single[op as usize] = rule;
+        }
+    }
+
+    /// Takes what [`Client::set_single_output`] recorded: every call of the operation but a
+    /// length query answered from it changes what the appliance would answer.
+    pub fn take_single_output(&self, handle: u64, op: SingleOp) -> Option<m::OutputLength> {
+        lock(&self.sessions)
+            .map
+            .get_mut(&handle)
+            .and_then(|s| s.single[op as usize].take())
+    }
+
+    /// Forgets every recorded length (a logout or a destroyed object may end operations).
+    pub fn forget_single_outputs(&self) {
+        for s in lock(&self.sessions).map.values_mut() {
+            s.single = [None; 4];
+        }
     }
 
     /// The slot of an open session.

@@ -1,15 +1,18 @@
 //! One NTLS connection, shared by every thread of the application.
 //!
 //! Many requests are in flight at once and the appliance answers them in any order. No
-//! thread is started for this: whichever caller is waiting becomes the *reader* (it holds the
-//! read half and blocks on the socket), files every frame it decodes under its request id, and
-//! wakes the others; when its own answer has arrived it hands the reader role on. Lock order:
-//! `reader` before `tls` before `state`; `state` is never held while blocking on I/O.
+//! thread is started for this: whichever caller is waiting becomes the *reader* (it blocks on
+//! the socket), files every frame it decodes under its request id and wakes exactly the thread
+//! that waits for it; when its own answer has arrived it hands the reader role to one caller
+//! still waiting. The others sleep (parked) until their answer or the role comes: one wake-up
+//! per answer, never a herd. Lock order: `reader` before `tls` before `state`; `state` is
+//! never held while blocking on I/O.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
@@ -51,7 +54,10 @@ struct Reader {
 #[derive(Default)]
 struct State {
     answers: HashMap<u64, Frame>,
-    waiting: HashMap<u64, ()>,
+    /// Each request still unanswered, with the thread that waits for it.
+    waiting: HashMap<u64, Thread>,
+    /// Whether a caller holds the reader role.
+    reading: bool,
     next_id: u64,
     /// Set once the connection is unusable; every waiter and later call fails.
     broken: bool,
@@ -62,7 +68,6 @@ pub struct Connection {
     tls: Mutex<Tls>,
     reader: Mutex<Reader>,
     state: Mutex<State>,
-    arrived: Condvar,
     /// The negotiated protocol version (0 until the hello exchange is done).
     version: std::sync::atomic::AtomicU16,
     timeouts: Timeouts,
@@ -111,7 +116,6 @@ impl Connection {
                 next_id: 1,
                 ..State::default()
             }),
-            arrived: Condvar::new(),
             version: std::sync::atomic::AtomicU16::new(0),
             timeouts,
         };
@@ -164,7 +168,7 @@ impl Connection {
             }
             let id = st.next_id;
             st.next_id += 1;
-            st.waiting.insert(id, ());
+            st.waiting.insert(id, std::thread::current());
             id
         };
         if let Err(e) = encode_frame(&mut frame, id, opcode, payload, DEFAULT_MAX_PAYLOAD) {
@@ -195,52 +199,61 @@ impl Connection {
     fn wait_for(&self, id: u64) -> Result<Frame, Error> {
         let deadline = Instant::now() + self.timeouts.request;
         loop {
-            {
-                let mut st = lock(&self.state);
-                if let Some(f) = st.answers.remove(&id) {
-                    st.waiting.remove(&id);
-                    return Ok(f);
-                }
-                if st.broken {
-                    st.waiting.remove(&id);
-                    return Err(Error::ConnectionLost);
-                }
+            let mut st = lock(&self.state);
+            if let Some(f) = st.answers.remove(&id) {
+                st.waiting.remove(&id);
+                return Ok(f);
             }
-            if Instant::now() >= deadline {
-                lock(&self.state).waiting.remove(&id);
+            if st.broken {
+                st.waiting.remove(&id);
+                return Err(Error::ConnectionLost);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                st.waiting.remove(&id);
+                drop(st);
                 // An appliance silent for a whole request timeout is not trusted to be in the
                 // state this side believes (the request may yet have run): the connection is
                 // given up, so that the next call reconnects instead of waiting again.
                 self.fail_all();
                 return Err(Error::Timeout);
             }
-            match self.reader.try_lock() {
-                Ok(mut reader) => {
-                    let result = self.read_some(&mut reader);
-                    drop(reader);
-                    // Whoever waits may now take the reader role or find its answer.
-                    self.arrived.notify_all();
-                    if result.is_err_and(|err| !matches!(err, Error::Timeout)) {
-                        self.fail_all();
-                    }
+            if st.reading {
+                drop(st);
+                // Woken when the answer is filed, when the reader role is handed over, or when
+                // the connection fails; a wake-up meant for an earlier call is harmless.
+                std::thread::park_timeout(deadline - now);
+                continue;
+            }
+            st.reading = true;
+            drop(st);
+            let result = self.read_some(&mut lock(&self.reader), id);
+            let mut st = lock(&self.state);
+            st.reading = false;
+            if st.answers.contains_key(&id) {
+                // Leaving: one caller still without its answer becomes the reader.
+                let next = st
+                    .waiting
+                    .iter()
+                    .find(|(other, _)| **other != id && !st.answers.contains_key(other))
+                    .map(|(_, thread)| thread.clone());
+                drop(st);
+                if let Some(thread) = next {
+                    thread.unpark();
                 }
-                Err(_) => {
-                    let st = lock(&self.state);
-                    if !st.answers.contains_key(&id) && !st.broken {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        let _ = self
-                            .arrived
-                            .wait_timeout(st, left.min(Duration::from_millis(50)))
-                            .map_err(|_| ());
-                    }
-                }
+            } else {
+                drop(st);
+            }
+            if result.is_err_and(|err| !matches!(err, Error::Timeout)) {
+                self.fail_all();
             }
         }
     }
 
     /// Reads what the socket has (blocking up to the request timeout), decrypts it and files
-    /// every complete frame under its request id.
-    fn read_some(&self, reader: &mut Reader) -> Result<(), Error> {
+    /// every complete frame under its request id, waking the thread that waits for it (`own`
+    /// is the reader's request, whose caller is awake).
+    fn read_some(&self, reader: &mut Reader, own: u64) -> Result<(), Error> {
         let mut buf = [0u8; 16 * 1024];
         let n = match reader.sock.read(&mut buf) {
             Ok(0) => return Err(Error::ConnectionLost),
@@ -279,27 +292,43 @@ impl Connection {
             }
         }
         reader.decoder.push(&plain);
-        let mut st = lock(&self.state);
-        loop {
-            match reader.decoder.next_frame() {
-                Ok(Some(frame)) => {
-                    // An answer nobody waits for (a timed-out request) is dropped.
-                    if st.waiting.contains_key(&frame.request_id) {
-                        st.answers.insert(frame.request_id, frame);
+        let mut wake = Vec::new();
+        let result = {
+            let mut st = lock(&self.state);
+            loop {
+                match reader.decoder.next_frame() {
+                    Ok(Some(frame)) => {
+                        // An answer nobody waits for (a timed-out request) is dropped.
+                        if let Some(thread) = st.waiting.get(&frame.request_id) {
+                            if frame.request_id != own {
+                                wake.push(thread.clone());
+                            }
+                            st.answers.insert(frame.request_id, frame);
+                        }
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(err) => {
+                        st.broken = true;
+                        break Err(Error::Protocol(err.to_string()));
                     }
                 }
-                Ok(None) => return Ok(()),
-                Err(err) => {
-                    st.broken = true;
-                    return Err(Error::Protocol(err.to_string()));
-                }
             }
+        };
+        for thread in wake {
+            thread.unpark();
         }
+        result
     }
 
     fn fail_all(&self) {
-        lock(&self.state).broken = true;
-        self.arrived.notify_all();
+        let waiting: Vec<Thread> = {
+            let mut st = lock(&self.state);
+            st.broken = true;
+            st.waiting.values().cloned().collect()
+        };
+        for thread in waiting {
+            thread.unpark();
+        }
         let t = lock(&self.tls);
         let _ = t.sock.shutdown(std::net::Shutdown::Both);
     }

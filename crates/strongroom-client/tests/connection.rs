@@ -12,6 +12,9 @@ use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use strongroom_client::{Connection, Error, Timeouts, client_tls_config};
 use strongroom_proto::{DEFAULT_MAX_PAYLOAD, FrameDecoder, Hello, OP_HELLO, encode_frame};
 
+/// The protocol version this build speaks.
+const V: u16 = *strongroom_proto::PROTOCOL_VERSIONS.end();
+
 struct Identity {
     cert: CertificateDer<'static>,
     key: Vec<u8>,
@@ -170,7 +173,7 @@ fn serve(mut sock: TcpStream, config: Arc<rustls::ServerConfig>) {
                         &mut out,
                         f.request_id,
                         OP_HELLO,
-                        &Hello { min: 1, max: 1 }.encode(),
+                        &Hello { min: V, max: V }.encode(),
                         64,
                     )
                     .unwrap();
@@ -221,7 +224,7 @@ fn many_threads_share_one_connection_and_get_their_own_answers() {
     let (server_id, client_id) = (Identity::new("localhost"), Identity::new("client1"));
     let server = TestServer::start(&server_id, &[&client_id]);
     let conn = connect(&server, &server_id, &client_id).expect("connect");
-    assert_eq!(conn.version(), 1);
+    assert_eq!(conn.version(), V);
     let threads: Vec<_> = (0u8..16)
         .map(|t| {
             let conn = conn.clone();

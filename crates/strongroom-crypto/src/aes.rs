@@ -134,6 +134,21 @@ impl AesCipher {
         matches!(self.mode, AesMode::CbcPad { .. }) && self.dir == Direction::Decrypt
     }
 
+    /// What a fresh cipher's `update` then `finish` return for `n` input bytes, as `(block,
+    /// extra)`: the input's whole blocks of `block` bytes plus `extra` bytes. `None` for
+    /// CBC-PAD decryption, whose last block is held back and whose length the padding decides.
+    pub fn single_len_rule(&self) -> Option<(usize, usize)> {
+        if self.holds_back_last_block() {
+            return None;
+        }
+        let block = if matches!(self.mode, AesMode::Ctr { .. }) {
+            1
+        } else {
+            AES_BLOCK_LEN
+        };
+        Some((block, self.finish_len()))
+    }
+
     /// Exact number of bytes the next `update` with `input_len` bytes will return.
     pub fn update_len(&self, input_len: usize) -> usize {
         if matches!(self.mode, AesMode::Ctr { .. }) {

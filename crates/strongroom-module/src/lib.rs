@@ -53,10 +53,10 @@ pub use crate::mechanism::{
 pub use crate::module::{
     AUDITOR_LOCKOUT_SECS, AUDITOR_LOGIN_ATTEMPTS, AccessId, AuditConfigChange, AuditInfo,
     DEFAULT_AUDIT_CAPACITY, FIRMWARE_VERSION, HsmInfo, HsmStatus, InitKind, InitRequest, License,
-    MAX_RANDOM_LEN, MAX_ROTATION_BYTES, MAX_SESSIONS, Module, ModuleConfig, PARTITION_OVERHEAD,
-    PARTITION_SO_ATTEMPTS, PartitionInfo, PartitionInitRequest, PartitionRole, PartitionSize,
-    PolicyChangeOutcome, PreparedKeyPair, RoleStatus, RotationSettings, SO_LOGIN_ATTEMPTS,
-    StmStrings, StorageInfo, TamperKind, TamperReport,
+    MAX_RANDOM_LEN, MAX_ROTATION_BYTES, MAX_SESSIONS, Module, ModuleConfig, OutputOperation,
+    PARTITION_OVERHEAD, PARTITION_SO_ATTEMPTS, PartitionInfo, PartitionInitRequest, PartitionRole,
+    PartitionSize, PolicyChangeOutcome, PreparedKeyPair, RoleStatus, RotationSettings,
+    SO_LOGIN_ATTEMPTS, StmStrings, StorageInfo, TamperKind, TamperReport,
 };
 pub use crate::object::{AttrResult, Attribute, ObjectHandle, Template};
 pub use crate::partition_policy::{

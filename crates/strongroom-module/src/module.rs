@@ -28,6 +28,7 @@ mod auditing;
 mod digesting;
 mod encryption;
 mod keymgmt;
+mod lengths;
 mod mechanisms;
 mod monitor;
 mod objmgmt;
@@ -44,6 +45,7 @@ pub use auditing::{
     DEFAULT_AUDIT_CAPACITY, MAX_ROTATION_BYTES, RotationSettings,
 };
 pub use keymgmt::PreparedKeyPair;
+pub use lengths::OutputOperation;
 pub use random_ops::MAX_RANDOM_LEN;
 pub(crate) use roles::RoleRecord;
 pub use roles::{PARTITION_SO_ATTEMPTS, PartitionInitRequest, PartitionRole, RoleStatus};

@@ -861,3 +861,145 @@ fn random_numbers() {
         ret::SR_RET_ARGUMENTS_BAD
     );
 }
+
+/// The length rule an `*Init` hands the network library answers every input length as the
+/// module's own length query does, for each mechanism family with a rule; it holds while the
+/// operation is as `*Init` left it (queries change nothing) and is withdrawn after an update.
+#[test]
+fn single_output_length_rules_answer_as_the_length_query_does() {
+    use strongroom_module::{Output, OutputOperation as Op};
+    let mut p = part();
+    let (a, s) = p.rw(Some(CO));
+    let key = p.create(a, s, aes(&[0x42; 32], false));
+    let (_, rsa) = pair(
+        &mut p,
+        a,
+        s,
+        Mechanism::RsaKeyPairGen,
+        vec![u(CKA_MODULUS_BITS, 2048)],
+        vec![],
+    );
+    let (_, ec) = pair(
+        &mut p,
+        a,
+        s,
+        Mechanism::EcKeyPairGen,
+        vec![raw(CKA_EC_PARAMS, P256)],
+        vec![],
+    );
+    let (_, ed) = pair(
+        &mut p,
+        a,
+        s,
+        Mechanism::EdwardsKeyPairGen,
+        vec![raw(CKA_EC_PARAMS, ED25519)],
+        vec![],
+    );
+    let gcm = |tag_bits| {
+        Mechanism::AesGcm(GcmParams {
+            iv: vec![1; 12],
+            iv_bits: 96,
+            aad: Vec::new(),
+            tag_bits,
+        })
+    };
+    let ctr = Mechanism::AesCtr(CtrParams {
+        counter_bits: 32,
+        counter_block: [3; 16],
+    });
+    let ciphers = [
+        (Mechanism::AesEcb, key),
+        (Mechanism::AesCbc([2; 16]), key),
+        (Mechanism::AesCbcPad([2; 16]), key),
+        (ctr, key),
+        (gcm(128), key),
+        (gcm(96), key),
+        (Mechanism::AesKeyWrap, key),
+        (Mechanism::AesKeyWrapKwp, key),
+    ];
+    let lengths = [0usize, 1, 8, 15, 16, 17, 24, 31, 32, 100, 4096];
+    let query = |out: Result<Output, strongroom_module::Error>| match out.unwrap() {
+        Output::Length(n) => n as u64,
+        other => panic!("a length query answered {other:?}"),
+    };
+    let mut with_rule = 0;
+    for (mech, key) in &ciphers {
+        for op in [Op::Encrypt, Op::Decrypt] {
+            if op == Op::Encrypt {
+                p.hsm.encrypt_init(a, s, mech, *key).unwrap();
+            } else {
+                p.hsm.decrypt_init(a, s, mech, *key).unwrap();
+            }
+            let rule = p.hsm.single_output_length(a, s, op).unwrap();
+            for n in lengths {
+                let data = vec![0u8; n];
+                let asked = if op == Op::Encrypt {
+                    query(p.hsm.encrypt(a, s, &data, None))
+                } else {
+                    query(p.hsm.decrypt(a, s, &data, None))
+                };
+                if let Some(rule) = rule {
+                    assert_eq!(rule.for_input(n as u64), asked, "{mech:?} {op:?} {n}");
+                }
+            }
+            with_rule += usize::from(rule.is_some());
+            // The queries left the operation as it was.
+            assert_eq!(p.hsm.single_output_length(a, s, op).unwrap(), rule);
+            // End it with a call that fails on its data or completes; either way it is over.
+            let _ = if op == Op::Encrypt {
+                p.hsm.encrypt(a, s, &[0; 5], Some(4096))
+            } else {
+                p.hsm.decrypt(a, s, &[0; 5], Some(4096))
+            };
+            assert_eq!(p.hsm.single_output_length(a, s, op).unwrap(), None);
+        }
+    }
+    // Every cipher direction has a rule but CBC-PAD decryption and KWP encryption.
+    assert_eq!(with_rule, ciphers.len() * 2 - 2);
+
+    let signers = [
+        (Mechanism::RsaPkcsHash(Hash::Sha256), rsa, 256),
+        (Mechanism::Ecdsa, ec, 64),
+        (Mechanism::EcdsaHash(Hash::Sha256), ec, 64),
+        (Mechanism::EdDsa, ed, 64),
+        (Mechanism::AesCmac, key, 16),
+        (Mechanism::AesCmacGeneral(8), key, 8),
+    ];
+    for (mech, key, len) in signers {
+        p.hsm.sign_init(a, s, &mech, key).unwrap();
+        let rule = p.hsm.single_output_length(a, s, Op::Sign).unwrap();
+        assert_eq!(
+            rule,
+            Some(strongroom_proto::messages::OutputLength::Fixed(len))
+        );
+        for n in [0usize, 32, 1000] {
+            let asked = query(p.hsm.sign(a, s, &vec![1; n], None));
+            assert_eq!(asked, len, "{mech:?}");
+        }
+        let sig = data_of(p.hsm.sign(a, s, &[1; 32], Some(512)));
+        assert_eq!(sig.len() as u64, len, "{mech:?}");
+        assert_eq!(p.hsm.single_output_length(a, s, Op::Sign).unwrap(), None);
+    }
+    // An update withdraws the rule: the single-part call is no longer allowed.
+    p.hsm
+        .sign_init(a, s, &Mechanism::EcdsaHash(Hash::Sha256), ec)
+        .unwrap();
+    p.hsm.sign_update(a, s, b"part").unwrap();
+    assert_eq!(p.hsm.single_output_length(a, s, Op::Sign).unwrap(), None);
+    let _ = p.hsm.sign_final(a, s, Some(64));
+    for h in Hash::ALL {
+        p.hsm.digest_init(a, s, &Mechanism::Digest(h)).unwrap();
+        let rule = p
+            .hsm
+            .single_output_length(a, s, Op::Digest)
+            .unwrap()
+            .unwrap();
+        assert_eq!(rule.for_input(3), query(p.hsm.digest(a, s, b"abc", None)));
+        assert_eq!(
+            rule.for_input(3),
+            data_of(p.hsm.digest(a, s, b"abc", Some(64))).len() as u64
+        );
+    }
+    // No operation, no rule.
+    assert_eq!(p.hsm.single_output_length(a, s, Op::Encrypt).unwrap(), None);
+}

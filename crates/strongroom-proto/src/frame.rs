@@ -218,8 +218,11 @@ pub const OP_HELLO: u16 = 0;
 /// Magic bytes opening a hello payload.
 pub const HELLO_MAGIC: [u8; 4] = *b"SRNT";
 
-/// The protocol versions this build speaks.
-pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 1..=1;
+/// The protocol versions this build speaks. Version 2: the answers to `C_EncryptInit`,
+/// `C_DecryptInit`, `C_DigestInit` and `C_SignInit` say how the single-part call answers a
+/// length query ([`crate::messages::OutputLength`]), so that the library answers it itself.
+/// A peer of version 1 is refused at the hello, with both ranges in the error.
+pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 2..=2;
 
 /// The hello payload: the range of protocol versions the sender speaks, or (from the
 /// appliance) the one version chosen (`min == max`).

@@ -424,6 +424,38 @@ impl Bounded for MechanismSpec {
     }
 }
 
+/// How long the single-part call (`C_Encrypt`, `C_Decrypt`, `C_Digest`, `C_Sign`) of an
+/// operation that has just started answers a length query, as a rule of its input's length:
+/// what the appliance would answer, so that the library answers the query itself instead of
+/// asking over the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutputLength {
+    /// This many bytes, whatever the input.
+    Fixed(u64),
+    /// The input's whole blocks of `block` bytes, plus `extra` bytes.
+    Blocks {
+        /// The block size (1 for a byte stream).
+        block: u64,
+        /// Bytes added (a tag, a padding block).
+        extra: u64,
+    },
+    /// The input's length less this many bytes (none below zero).
+    Less(u64),
+}
+
+impl OutputLength {
+    /// The length answered for `input` bytes of input.
+    pub fn for_input(self, input: u64) -> u64 {
+        match self {
+            Self::Fixed(n) => n,
+            Self::Blocks { block, extra } => (input - input % block.max(1)).saturating_add(extra),
+            Self::Less(n) => input.saturating_sub(n),
+        }
+    }
+}
+
+always_bounded!(OutputLength);
+
 /// A result that may be a length only (PKCS#11 output-length query).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutputData {
@@ -603,7 +635,7 @@ messages! {
     /// `C_SignInit` request.
     SignInitRequest = OP_SIGN_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_SignInit` response.
-    SignInitResponse = OP_SIGN_INIT => {}
+    SignInitResponse = OP_SIGN_INIT => { single_output: Option<OutputLength> }
 
     /// `C_Sign` request; `capacity` is the caller's buffer length, `None` a length query.
     SignRequest = OP_SIGN => { session: u64, data: Vec<u8>, capacity: Option<u64> }
@@ -704,7 +736,7 @@ messages! {
     /// `C_EncryptInit` request.
     EncryptInitRequest = OP_ENCRYPT_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_EncryptInit` response.
-    EncryptInitResponse = OP_ENCRYPT_INIT => {}
+    EncryptInitResponse = OP_ENCRYPT_INIT => { single_output: Option<OutputLength> }
 
     /// `C_Encrypt` request; `capacity` as in [`SignRequest`].
     EncryptRequest = OP_ENCRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
@@ -724,7 +756,7 @@ messages! {
     /// `C_DecryptInit` request.
     DecryptInitRequest = OP_DECRYPT_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_DecryptInit` response.
-    DecryptInitResponse = OP_DECRYPT_INIT => {}
+    DecryptInitResponse = OP_DECRYPT_INIT => { single_output: Option<OutputLength> }
 
     /// `C_Decrypt` request; `capacity` as in [`SignRequest`].
     DecryptRequest = OP_DECRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
@@ -744,7 +776,7 @@ messages! {
     /// `C_DigestInit` request.
     DigestInitRequest = OP_DIGEST_INIT => { session: u64, mechanism: MechanismSpec }
     /// `C_DigestInit` response.
-    DigestInitResponse = OP_DIGEST_INIT => {}
+    DigestInitResponse = OP_DIGEST_INIT => { single_output: Option<OutputLength> }
 
     /// `C_Digest` request; `capacity` as in [`SignRequest`].
     DigestRequest = OP_DIGEST => { session: u64, data: Vec<u8>, capacity: Option<u64> }

@@ -22,6 +22,9 @@ use common::{SO_PW, field};
 use strongroom_client::{ClientConfig, Connection, Error};
 use strongroom_proto::{HEADER_LEN, Hello, OP_HELLO};
 
+/// The protocol version this build speaks.
+const V: u16 = *strongroom_proto::PROTOCOL_VERSIONS.end();
+
 /// The client manager binary: `$STRONGROOM_TEST_CM` (`none` to write the client files here
 /// instead), else the workspace's, built for this test's profile.
 fn client_manager() -> Option<PathBuf> {
@@ -247,7 +250,7 @@ fn the_certificate_exchange_and_registration_of_003_end_to_end() {
     let tls = config.tls_for(server).expect("tls");
     let conn =
         Connection::connect(&server.address, &server.name, tls, timeouts()).expect("connect");
-    assert_eq!(conn.version(), 1);
+    assert_eq!(conn.version(), V);
     expect_not_supported(&conn.call(7, b"a request").expect("answer"));
     let out = app.exec_ok("admin", &key, "service status ntls");
     assert!(
@@ -318,7 +321,7 @@ fn an_unregistered_certificate_is_refused_during_the_handshake() {
     // The raw view: the handshake itself fails (the appliance's alert arrives at the first
     // read after the client's Finished).
     let mut raw = RawConn::connect(&app.addr(), stranger.tls(&server));
-    raw.send_frame(1, OP_HELLO, &Hello { min: 1, max: 1 }.encode());
+    raw.send_frame(1, OP_HELLO, &Hello { min: V, max: V }.encode());
     assert!(raw.next().is_none(), "a refused client got an answer");
     let log = app.wait_log(
         "NTLS handshake refused: the client certificate is not registered",
@@ -540,7 +543,7 @@ fn malformed_and_oversize_frames_close_only_their_connection() {
             expect_not_supported(&raw.next().expect("an answer before the bad frame"));
         }
         if bytes.is_empty() {
-            raw.send_frame(3, OP_HELLO, &Hello { min: 1, max: 1 }.encode());
+            raw.send_frame(3, OP_HELLO, &Hello { min: V, max: V }.encode());
         } else {
             raw.send(&bytes);
         }
@@ -584,7 +587,7 @@ fn a_hello_without_a_common_version_is_answered_and_closed() {
     assert_eq!(answer.opcode, OP_HELLO);
     assert_eq!(
         Hello::decode(&answer.payload),
-        Some(Hello { min: 1, max: 1 })
+        Some(Hello { min: V, max: V })
     );
     assert!(raw.next().is_none(), "closed after the hello");
 }

@@ -17,6 +17,7 @@ use strongroom_crypto::{
     AesCipher, CmacContext, DigestContext, Direction, HashAlg, HmacContext, RsaEncryption,
     RsaSignature, Zeroizing,
 };
+use strongroom_proto::messages::OutputLength;
 
 use super::Output;
 use super::keys::KeyMaterial;
@@ -88,6 +89,17 @@ impl<S> Active<S> {
             state: Some(state),
             updated: false,
             pending: None,
+        }
+    }
+}
+
+impl<S> Active<S> {
+    /// The state of an operation that has just started: no update made, no result pending.
+    pub(crate) fn fresh(&self) -> Option<&S> {
+        if self.updated || self.pending.is_some() {
+            None
+        } else {
+            self.state.as_ref()
         }
     }
 }
@@ -581,6 +593,38 @@ impl CipherState {
                 (Direction::Encrypt, true) => Bound::exact(n.div_ceil(8).max(1) * 8 + 8),
                 (Direction::Decrypt, false) => Bound::exact(n.saturating_sub(8)),
                 (Direction::Decrypt, true) => Bound::at_most(n.saturating_sub(8)),
+            },
+        }
+    }
+
+    /// `single_len` of a fresh state as a rule of the input's length (what a length query is
+    /// answered); `None` where no such rule holds.
+    pub(crate) fn single_len_rule(&self) -> Option<OutputLength> {
+        let n = |v: usize| v as u64;
+        match self {
+            Self::Aes { cipher, .. } => {
+                cipher
+                    .single_len_rule()
+                    .map(|(block, extra)| OutputLength::Blocks {
+                        block: n(block),
+                        extra: n(extra),
+                    })
+            }
+            Self::Gcm {
+                buf, tag_len, dir, ..
+            } if buf.is_empty() => Some(match dir {
+                Direction::Encrypt => OutputLength::Blocks {
+                    block: 1,
+                    extra: n(*tag_len),
+                },
+                Direction::Decrypt => OutputLength::Less(n(*tag_len)),
+            }),
+            Self::Gcm { .. } => None,
+            Self::Rsa { key, .. } => Some(OutputLength::Fixed(n(rsa_len(rsa_bits(key))))),
+            Self::KeyWrap { pad, dir, .. } => match (dir, pad) {
+                (Direction::Encrypt, false) => Some(OutputLength::Blocks { block: 1, extra: 8 }),
+                (Direction::Encrypt, true) => None,
+                (Direction::Decrypt, _) => Some(OutputLength::Less(8)),
             },
         }
     }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use cryptoki_sys::{CK_OBJECT_HANDLE, CKR_OPERATION_CANCEL_FAILED};
-use strongroom_client::Client;
 use strongroom_client::messages::{self as m, MechanismSpec, Message};
+use strongroom_client::{Client, SingleOp};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{client, not_supported_on};
@@ -31,6 +31,19 @@ enum Op {
     Digest,
     Sign,
     Verify,
+}
+
+impl Op {
+    /// The operation as the client records lengths for it.
+    fn single(self) -> Option<SingleOp> {
+        match self {
+            Self::Encrypt => Some(SingleOp::Encrypt),
+            Self::Decrypt => Some(SingleOp::Decrypt),
+            Self::Digest => Some(SingleOp::Digest),
+            Self::Sign => Some(SingleOp::Sign),
+            Self::Verify => None,
+        }
+    }
 }
 
 /// A capacity no output reaches: the completing call runs to its end.
@@ -91,34 +104,46 @@ fn end(c: &Client, session: u64, op: Op) {
 }
 
 /// Starts an operation: a null mechanism asks to cancel the active one, which the appliance
-/// cannot do yet (`CKR_OPERATION_CANCEL_FAILED`).
+/// cannot do yet (`CKR_OPERATION_CANCEL_FAILED`). Returns the client and the answer.
 fn init<Q: Message, A: Message>(
     session: u64,
     mech: MechPtr,
     build: impl FnOnce(u64, MechanismSpec) -> Q,
-) -> Result<()> {
+) -> Result<(Arc<Client>, A)> {
     let c = open(session)?;
     let Some(spec) = mech.spec()? else {
         return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
     };
-    c.session_call::<Q, A>(session, |s| build(s, spec))?;
-    Ok(())
+    let answer = c.session_call::<Q, A>(session, |s| build(s, spec))?;
+    Ok((c, answer))
 }
 
-/// A call of `op` with input and an output that follows the length convention.
+/// A call of `op` with input and an output that follows the length convention; `single`
+/// says whether it is the single-part call, whose length query is answered here when the
+/// `*Init` answer said how (no round trip to the appliance).
+#[allow(clippy::too_many_arguments)]
 fn output<Q: Message, A: Message>(
     session: u64,
     op: Op,
+    single: bool,
     data: Option<&InBytes>,
     out: &OutBytes,
     build: impl FnOnce(u64, Vec<u8>, Option<u64>) -> Q,
     take: impl FnOnce(A) -> m::OutputData,
 ) -> Result<()> {
     let c = open(session)?;
+    let kind = op.single();
+    // Any call but a length query answered from it changes what the appliance would answer.
+    let rule = kind.and_then(|k| c.take_single_output(session, k));
     let args = data
         .map_or(Ok(&[][..]), InBytes::get)
         .and_then(|d| Ok((d, out.capacity()?)));
     let (data, capacity) = checked(&c, session, op, args)?;
+    if let (true, None, Some(rule), Some(kind)) = (single, capacity, rule, kind) {
+        c.set_single_output(session, kind, Some(rule));
+        let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        return out.deliver(Ok(m::OutputData::Length(rule.for_input(n))));
+    }
     out.deliver(
         c.session_call::<Q, A>(session, |s| build(s, data.to_vec(), capacity))
             .map(take),
@@ -133,6 +158,9 @@ fn plain<Q: Message, A: Message>(
     build: impl FnOnce(u64, Vec<Vec<u8>>) -> Q,
 ) -> Result<()> {
     let c = open(session)?;
+    if let Some(kind) = op.and_then(Op::single) {
+        c.take_single_output(session, kind);
+    }
     let args = inputs
         .iter()
         .map(|i| i.get().map(<[u8]>::to_vec))
@@ -149,11 +177,15 @@ fn plain<Q: Message, A: Message>(
 
 /// `C_EncryptInit`.
 pub(crate) fn encrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    init::<_, m::EncryptInitResponse>(session, mech, |session, mechanism| m::EncryptInitRequest {
-        session,
-        mechanism,
-        key: ul(key),
-    })
+    let (c, r) = init::<_, m::EncryptInitResponse>(session, mech, |session, mechanism| {
+        m::EncryptInitRequest {
+            session,
+            mechanism,
+            key: ul(key),
+        }
+    })?;
+    c.set_single_output(session, SingleOp::Encrypt, r.single_output);
+    Ok(())
 }
 
 /// `C_Encrypt`.
@@ -161,6 +193,7 @@ pub(crate) fn encrypt(session: u64, data: InBytes, out: OutBytes) -> Result<()> 
     output(
         session,
         Op::Encrypt,
+        true,
         Some(&data),
         &out,
         |session, data, capacity| m::EncryptRequest {
@@ -177,6 +210,7 @@ pub(crate) fn encrypt_update(session: u64, data: InBytes, out: OutBytes) -> Resu
     output(
         session,
         Op::Encrypt,
+        false,
         Some(&data),
         &out,
         |session, data, capacity| m::EncryptUpdateRequest {
@@ -193,6 +227,7 @@ pub(crate) fn encrypt_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
         Op::Encrypt,
+        false,
         None,
         &out,
         |session, _, capacity| m::EncryptFinalRequest { session, capacity },
@@ -204,11 +239,15 @@ pub(crate) fn encrypt_final(session: u64, out: OutBytes) -> Result<()> {
 
 /// `C_DecryptInit`.
 pub(crate) fn decrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    init::<_, m::DecryptInitResponse>(session, mech, |session, mechanism| m::DecryptInitRequest {
-        session,
-        mechanism,
-        key: ul(key),
-    })
+    let (c, r) = init::<_, m::DecryptInitResponse>(session, mech, |session, mechanism| {
+        m::DecryptInitRequest {
+            session,
+            mechanism,
+            key: ul(key),
+        }
+    })?;
+    c.set_single_output(session, SingleOp::Decrypt, r.single_output);
+    Ok(())
 }
 
 /// `C_Decrypt`.
@@ -216,6 +255,7 @@ pub(crate) fn decrypt(session: u64, data: InBytes, out: OutBytes) -> Result<()> 
     output(
         session,
         Op::Decrypt,
+        true,
         Some(&data),
         &out,
         |session, data, capacity| m::DecryptRequest {
@@ -232,6 +272,7 @@ pub(crate) fn decrypt_update(session: u64, data: InBytes, out: OutBytes) -> Resu
     output(
         session,
         Op::Decrypt,
+        false,
         Some(&data),
         &out,
         |session, data, capacity| m::DecryptUpdateRequest {
@@ -248,6 +289,7 @@ pub(crate) fn decrypt_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
         Op::Decrypt,
+        false,
         None,
         &out,
         |session, _, capacity| m::DecryptFinalRequest { session, capacity },
@@ -259,10 +301,11 @@ pub(crate) fn decrypt_final(session: u64, out: OutBytes) -> Result<()> {
 
 /// `C_DigestInit`.
 pub(crate) fn digest_init(session: u64, mech: MechPtr) -> Result<()> {
-    init::<_, m::DigestInitResponse>(session, mech, |session, mechanism| m::DigestInitRequest {
-        session,
-        mechanism,
-    })
+    let (c, r) = init::<_, m::DigestInitResponse>(session, mech, |session, mechanism| {
+        m::DigestInitRequest { session, mechanism }
+    })?;
+    c.set_single_output(session, SingleOp::Digest, r.single_output);
+    Ok(())
 }
 
 /// `C_Digest`.
@@ -270,6 +313,7 @@ pub(crate) fn digest(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
     output(
         session,
         Op::Digest,
+        true,
         Some(&data),
         &out,
         |session, data, capacity| m::DigestRequest {
@@ -301,6 +345,7 @@ pub(crate) fn digest_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
         Op::Digest,
+        false,
         None,
         &out,
         |session, _, capacity| m::DigestFinalRequest { session, capacity },
@@ -312,11 +357,14 @@ pub(crate) fn digest_final(session: u64, out: OutBytes) -> Result<()> {
 
 /// `C_SignInit`.
 pub(crate) fn sign_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    init::<_, m::SignInitResponse>(session, mech, |session, mechanism| m::SignInitRequest {
-        session,
-        mechanism,
-        key: ul(key),
-    })
+    let (c, r) =
+        init::<_, m::SignInitResponse>(session, mech, |session, mechanism| m::SignInitRequest {
+            session,
+            mechanism,
+            key: ul(key),
+        })?;
+    c.set_single_output(session, SingleOp::Sign, r.single_output);
+    Ok(())
 }
 
 /// `C_Sign`.
@@ -324,6 +372,7 @@ pub(crate) fn sign(session: u64, data: InBytes, out: OutBytes) -> Result<()> {
     output(
         session,
         Op::Sign,
+        true,
         Some(&data),
         &out,
         |session, data, capacity| m::SignRequest {
@@ -350,6 +399,7 @@ pub(crate) fn sign_final(session: u64, out: OutBytes) -> Result<()> {
     output(
         session,
         Op::Sign,
+        false,
         None,
         &out,
         |session, _, capacity| m::SignFinalRequest { session, capacity },
@@ -366,6 +416,7 @@ pub(crate) fn verify_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) ->
         mechanism,
         key: ul(key),
     })
+    .map(drop)
 }
 
 /// `C_Verify`.

@@ -48,11 +48,14 @@ pub(crate) fn copy_object(
 
 /// `C_DestroyObject` (5.7.3).
 pub(crate) fn destroy_object(session: u64, object: CK_OBJECT_HANDLE) -> Result<()> {
+    let c = client()?;
     let _: m::DestroyObjectResponse =
-        client()?.session_call(session, |session| m::DestroyObjectRequest {
+        c.session_call(session, |session| m::DestroyObjectRequest {
             session,
             object: ul(object),
         })?;
+    // Operations using the object ended with it: their lengths are asked for again.
+    c.forget_single_outputs();
     Ok(())
 }
 

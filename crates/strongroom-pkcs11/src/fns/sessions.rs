@@ -155,7 +155,10 @@ pub(crate) fn login_user(
 
 /// `C_Logout` (5.6.10).
 pub(crate) fn logout(session: u64) -> Result<()> {
-    client()?.logout(session)?;
+    let c = client()?;
+    c.logout(session)?;
+    // The logout ended the operations of the token's sessions.
+    c.forget_single_outputs();
     Ok(())
 }
 

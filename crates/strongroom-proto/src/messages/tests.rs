@@ -176,7 +176,21 @@ fn every_message_round_trips() {
         mechanism: mech(),
         key: 12,
     });
-    round_trip(SignInitResponse {});
+    round_trip(SignInitResponse {
+        single_output: Some(OutputLength::Fixed(64)),
+    });
+    round_trip(EncryptInitResponse {
+        single_output: Some(OutputLength::Blocks {
+            block: 16,
+            extra: 16,
+        }),
+    });
+    round_trip(DecryptInitResponse {
+        single_output: Some(OutputLength::Less(16)),
+    });
+    round_trip(DigestInitResponse {
+        single_output: None,
+    });
     round_trip(SignRequest {
         session: 9,
         data: b"hello".to_vec(),
@@ -494,4 +508,29 @@ proptest! {
         versioned.extend(&bytes);
         decode_all(&versioned);
     }
+}
+
+#[test]
+fn output_length_rules() {
+    assert_eq!(OutputLength::Fixed(256).for_input(0), 256);
+    assert_eq!(OutputLength::Fixed(256).for_input(u64::MAX), 256);
+    let pad = OutputLength::Blocks {
+        block: 16,
+        extra: 16,
+    };
+    assert_eq!(
+        [0, 1, 15, 16, 17, 32].map(|n| pad.for_input(n)),
+        [16, 16, 16, 32, 32, 48]
+    );
+    let tag = OutputLength::Blocks {
+        block: 1,
+        extra: 16,
+    };
+    assert_eq!(tag.for_input(4096), 4112);
+    assert_eq!(tag.for_input(u64::MAX), u64::MAX);
+    // A zero block is taken as one, never a division by zero.
+    let zero = OutputLength::Blocks { block: 0, extra: 0 };
+    assert_eq!(zero.for_input(7), 7);
+    assert_eq!(OutputLength::Less(16).for_input(40), 24);
+    assert_eq!(OutputLength::Less(16).for_input(5), 0);
 }

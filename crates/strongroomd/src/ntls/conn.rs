@@ -2,8 +2,11 @@
 //! the hello, then requests.
 //!
 //! The reader decodes frames and spawns a task per request, at most `max_in_flight` at once
-//! (beyond that it stops reading: the client's own sends then wait); answers go through one
-//! writer task in the order they complete, so a slow request never holds up a fast one. A
+//! (beyond that it stops reading: the client's own sends then wait). A quick request that is
+//! alone (nothing else in flight, nothing more received) is answered by the reader itself,
+//! without handing it to another task. Answers go out through the [`Outbox`] in the order they
+//! complete, so a slow request never holds up a fast one: whoever has an answer writes it,
+//! unless a write is under way, which then takes it along. A
 //! frame the decoder refuses (oversize, malformed), a bad hello or a second hello closes this
 //! connection only and is logged with the peer and the client name. The connection also ends
 //! when idle (no bytes and no request in flight for the idle timeout), when its client is
@@ -16,14 +19,15 @@ use std::sync::atomic::Ordering;
 use strongroom_proto::{FrameDecoder, OP_HELLO};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, WriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
+use zeroize::Zeroize as _;
 
 use super::wire::{self, Peer, RequestContext};
-use super::{DoneGuard, Limits, NtlsService};
+use super::{DoneGuard, Limits, NtlsService, lock};
 
 /// How long a closing connection may take to flush its last answers and close the TLS session.
 const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
@@ -177,12 +181,104 @@ pub(super) async fn serve(
     }
 }
 
+/// Answers on their way to the peer.
+///
+/// Whoever has an answer appends it to the queue; the first to find no write under way
+/// becomes the writer and writes until the queue is empty, so an answer goes out from the
+/// task that made it, and answers that pile up meanwhile share one write and one flush. A
+/// queued answer keeps its request's in-flight permit until it is written, so a peer that
+/// takes no answers soon stops having requests read.
+struct Outbox {
+    queue: std::sync::Mutex<Queue>,
+    writer: tokio::sync::Mutex<WriteHalf<TlsStream<TcpStream>>>,
+    /// Cancelled when a write fails or does not complete within `timeout`.
+    stalled: CancellationToken,
+    timeout: std::time::Duration,
+}
+
+#[derive(Default)]
+struct Queue {
+    bytes: Vec<u8>,
+    permits: Vec<OwnedSemaphorePermit>,
+    /// Whether a task is writing (it takes whatever is queued before it stops).
+    writing: bool,
+}
+
+impl Outbox {
+    /// Queues `answer` and writes it unless a write under way will. False once the connection
+    /// can no longer take answers.
+    async fn send(&self, mut answer: Vec<u8>, permit: Option<OwnedSemaphorePermit>) -> bool {
+        {
+            let mut q = lock(&self.queue);
+            if self.stalled.is_cancelled() {
+                answer.zeroize();
+                return false;
+            }
+            if q.bytes.is_empty() {
+                q.bytes = answer;
+            } else {
+                q.bytes.extend_from_slice(&answer);
+                // Answers may carry plaintext or key bytes: no stray copy stays in memory.
+                answer.zeroize();
+            }
+            q.permits.extend(permit);
+            if q.writing {
+                return true;
+            }
+            q.writing = true;
+        }
+        self.drain().await
+    }
+
+    /// Writes until the queue is empty (the caller set `writing`).
+    async fn drain(&self) -> bool {
+        let mut writer = self.writer.lock().await;
+        loop {
+            let (mut bytes, permits) = {
+                let mut q = lock(&self.queue);
+                if q.bytes.is_empty() {
+                    q.writing = false;
+                    return true;
+                }
+                (std::mem::take(&mut q.bytes), std::mem::take(&mut q.permits))
+            };
+            let write = async {
+                writer.write_all(&bytes).await?;
+                writer.flush().await
+            };
+            let written = matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())));
+            bytes.zeroize();
+            drop(permits);
+            if !written {
+                // `writing` stays set: nothing more is written on this connection.
+                self.stalled.cancel();
+                return false;
+            }
+        }
+    }
+
+    /// Once no request is left: writes what is queued (unless the peer stalled) and closes
+    /// the TLS session.
+    async fn close(&self) {
+        let pending = {
+            let mut q = lock(&self.queue);
+            // A writer cancelled with its request task left `writing` set.
+            q.writing = !self.stalled.is_cancelled();
+            q.writing
+        };
+        if pending {
+            self.drain().await;
+        }
+        let _ = self.writer.lock().await.shutdown().await;
+    }
+}
+
 /// The reading side of a connection after the handshake.
 struct Reader {
     decoder: FrameDecoder,
     hello_done: bool,
     ctx: RequestContext,
-    tx: mpsc::Sender<Vec<u8>>,
+    outbox: Arc<Outbox>,
     in_flight: Arc<Semaphore>,
     requests: JoinSet<()>,
     limits: Limits,
@@ -199,15 +295,19 @@ async fn run(
 ) -> End {
     let (mut socket, writer) = tokio::io::split(tls);
     let slots = limits.max_in_flight.max(1);
-    let (tx, rx) = mpsc::channel::<Vec<u8>>(slots);
-    // Cancelled with the connection, or by the writer when the peer stops taking answers.
+    // Cancelled with the connection, or when the peer stops taking answers.
     let stalled = token.child_token();
-    let mut write_task = tokio::spawn(write_loop(writer, rx, stalled.clone(), limits.idle_timeout));
+    let outbox = Arc::new(Outbox {
+        queue: std::sync::Mutex::new(Queue::default()),
+        writer: tokio::sync::Mutex::new(writer),
+        stalled: stalled.clone(),
+        timeout: limits.idle_timeout,
+    });
     let mut r = Reader {
         decoder: FrameDecoder::new(limits.max_payload),
         hello_done: false,
         ctx,
-        tx,
+        outbox: outbox.clone(),
         in_flight: Arc::new(Semaphore::new(slots)),
         requests: JoinSet::new(),
         limits,
@@ -252,12 +352,7 @@ async fn run(
     // already queued still go out, within the grace period.
     r.requests.shutdown().await;
     drop(r);
-    if tokio::time::timeout(CLOSE_GRACE, &mut write_task)
-        .await
-        .is_err()
-    {
-        write_task.abort();
-    }
+    let _ = tokio::time::timeout(CLOSE_GRACE, outbox.close()).await;
     end
 }
 
@@ -281,7 +376,7 @@ impl Reader {
                     )));
                 };
                 let answer = wire::encode(frame.request_id, OP_HELLO, &hello.encode(), max_payload);
-                if self.tx.send(answer).await.is_err() {
+                if !self.outbox.send(answer, None).await {
                     return Err(End::Closed);
                 }
                 if !agreed {
@@ -303,39 +398,26 @@ impl Reader {
                     Err(_) => return Err(End::Closed),
                 },
             };
+            // Finished requests leave the set, so that it tells what is still in flight.
+            while self.requests.try_join_next().is_some() {}
+            if self.requests.is_empty()
+                && self.decoder.buffered() == 0
+                && wire::answers_at_once(&self.ctx, frame.opcode)
+            {
+                // Alone and quick: answered here, with no hand-over to another task (which
+                // costs more than the work when the runtime's other worker has to be woken).
+                let answer = wire::dispatch(&self.ctx, frame, max_payload).await;
+                if !self.outbox.send(answer, Some(permit)).await {
+                    return Err(End::Closed);
+                }
+                continue;
+            }
             let ctx = self.ctx.clone();
-            let tx = self.tx.clone();
+            let outbox = self.outbox.clone();
             self.requests.spawn(async move {
                 let answer = wire::dispatch(&ctx, frame, max_payload).await;
-                let _ = tx.send(answer).await;
-                drop(permit);
+                outbox.send(answer, Some(permit)).await;
             });
         }
     }
-}
-
-/// Writes answers as they come; ends (closing the TLS session) when every sender is gone. A
-/// write that does not complete within `timeout` (the peer takes no answers) or fails cancels
-/// `stalled`, which ends the connection.
-async fn write_loop(
-    mut writer: WriteHalf<TlsStream<TcpStream>>,
-    mut rx: mpsc::Receiver<Vec<u8>>,
-    stalled: CancellationToken,
-    timeout: std::time::Duration,
-) {
-    while let Some(first) = rx.recv().await {
-        let batch = async {
-            writer.write_all(&first).await?;
-            // Batch whatever else is ready before flushing.
-            while let Ok(more) = rx.try_recv() {
-                writer.write_all(&more).await?;
-            }
-            writer.flush().await
-        };
-        if !matches!(tokio::time::timeout(timeout, batch).await, Ok(Ok(()))) {
-            stalled.cancel();
-            return;
-        }
-    }
-    let _ = writer.shutdown().await;
 }

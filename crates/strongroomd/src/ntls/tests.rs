@@ -201,13 +201,17 @@ fn the_hello_is_answered_with_the_chosen_version_or_our_range() {
         opcode,
         payload,
     };
+    let v = *strongroom_proto::PROTOCOL_VERSIONS.end();
     let ok = wire::hello_answer(&frame(OP_HELLO, Hello { min: 1, max: 7 }.encode().to_vec()));
-    assert_eq!(ok, Some((Hello { min: 1, max: 1 }, true)));
+    assert_eq!(ok, Some((Hello { min: v, max: v }, true)));
     let none = wire::hello_answer(&frame(OP_HELLO, Hello { min: 5, max: 7 }.encode().to_vec()));
-    assert_eq!(none, Some((Hello { min: 1, max: 1 }, false)));
+    assert_eq!(none, Some((Hello { min: v, max: v }, false)));
+    // A client of version 1 (before the `*Init` answers carried output lengths) is refused.
+    let old = wire::hello_answer(&frame(OP_HELLO, Hello { min: 1, max: 1 }.encode().to_vec()));
+    assert_eq!(old, Some((Hello { min: v, max: v }, false)));
     assert_eq!(wire::hello_answer(&frame(OP_HELLO, b"SRNT".to_vec())), None);
     assert_eq!(
-        wire::hello_answer(&frame(3, Hello { min: 1, max: 1 }.encode().to_vec())),
+        wire::hello_answer(&frame(3, Hello { min: v, max: v }.encode().to_vec())),
         None
     );
 }

@@ -15,8 +15,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use strongroom_module::{
-    AccessId, Error as ModuleError, Mechanism, Module, ObjectHandle, Output, PartitionRole, Secret,
-    SessionHandle, Template,
+    AccessId, Error as ModuleError, Mechanism, Module, ObjectHandle, Output, OutputOperation,
+    PartitionRole, Secret, SessionHandle, Template,
 };
 use strongroom_proto::messages::{self as m, Message};
 use strongroom_proto::{Frame, Hello, OP_HELLO, PROTOCOL_VERSIONS, RetCode, encode_frame, ret};
@@ -215,6 +215,11 @@ pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: us
     }
 }
 
+/// Whether `dispatch` answers a call with `opcode` at once, without the blocking pool.
+pub(crate) fn answers_at_once(ctx: &RequestContext, opcode: u16) -> bool {
+    is_quick(opcode) && ctx.access.readable_now()
+}
+
 /// Whether a call runs on the connection's own task rather than the blocking pool: every call
 /// that only reads the module (under its shared lock), cryptography included. Handing a
 /// request to the pool and back costs two thread wake-ups, more than an ECDSA signature; the
@@ -244,6 +249,20 @@ fn is_quick(opcode: u16) -> bool {
             | m::OP_ROLE_RESET
             | m::OP_CHANGE_PARTITION_POLICY
     )
+}
+
+/// How the single-part call of the operation just started answers a length query, sent with
+/// the `*Init` answer so that the library answers such queries itself.
+fn single_output(
+    module: &Module,
+    id: AccessId,
+    session: u64,
+    op: OutputOperation,
+) -> Option<m::OutputLength> {
+    module
+        .single_output_length(id, SessionHandle::from_value(session), op)
+        .ok()
+        .flatten()
 }
 
 /// Why a request failed: the module return code and, for a short buffer, the length needed.
@@ -659,7 +678,9 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let mech = mechanism(&r.mechanism)?;
             let module = read_session(ctx, r.session)?;
             module.sign_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
-            ok(&m::SignInitResponse {})
+            ok(&m::SignInitResponse {
+                single_output: single_output(&module, id, r.session, OutputOperation::Sign),
+            })
         }
         m::OP_SIGN => {
             let r: m::SignRequest = req(payload)?;
@@ -800,10 +821,14 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let module = read_session(ctx, session)?;
             if opcode == m::OP_ENCRYPT_INIT {
                 module.encrypt_init(id, sh(session), &mech, oh(key))?;
-                ok(&m::EncryptInitResponse {})
+                ok(&m::EncryptInitResponse {
+                    single_output: single_output(&module, id, session, OutputOperation::Encrypt),
+                })
             } else {
                 module.decrypt_init(id, sh(session), &mech, oh(key))?;
-                ok(&m::DecryptInitResponse {})
+                ok(&m::DecryptInitResponse {
+                    single_output: single_output(&module, id, session, OutputOperation::Decrypt),
+                })
             }
         }
         m::OP_ENCRYPT => {
@@ -859,7 +884,9 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let mech = mechanism(&r.mechanism)?;
             let module = read_session(ctx, r.session)?;
             module.digest_init(id, sh(r.session), &mech)?;
-            ok(&m::DigestInitResponse {})
+            ok(&m::DigestInitResponse {
+                single_output: single_output(&module, id, r.session, OutputOperation::Digest),
+            })
         }
         m::OP_DIGEST => {
             let r: m::DigestRequest = req(payload)?;

@@ -12,6 +12,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use strongroom_client::{Connection, Error, Timeouts, client_tls_config};
 use strongroom_proto::{DEFAULT_MAX_PAYLOAD, Frame, FrameDecoder, Hello, OP_HELLO, encode_frame};
 
+/// The protocol version this build speaks.
+const V: u16 = *strongroom_proto::PROTOCOL_VERSIONS.end();
+
 use super::process::{Proc, console_ok, value_after};
 use super::{DOMAIN, LABEL, SO_PW};
 
@@ -252,12 +255,12 @@ impl RawConn {
 
     /// Sends the hello and checks the answer.
     pub(crate) fn hello(&mut self) {
-        self.send_frame(1, OP_HELLO, &Hello { min: 1, max: 1 }.encode());
+        self.send_frame(1, OP_HELLO, &Hello { min: V, max: V }.encode());
         let answer = self.next().expect("hello answer");
         assert_eq!(answer.opcode, OP_HELLO);
         assert_eq!(
             Hello::decode(&answer.payload),
-            Some(Hello { min: 1, max: 1 })
+            Some(Hello { min: V, max: V })
         );
     }
 
