@@ -5,8 +5,10 @@
 //! the socket), files every frame it decodes under its request id and wakes exactly the thread
 //! that waits for it; when its own answer has arrived it hands the reader role to one caller
 //! still waiting. The others sleep (parked) until their answer or the role comes: one wake-up
-//! per answer, never a herd. Lock order: `reader` before `tls` before `state`; `state` is
-//! never held while blocking on I/O.
+//! per answer, never a herd. Requests are written the same way: whoever sends while another
+//! caller is writing leaves its frame to that caller, so frames that meet share one write.
+//! Lock order: `reader` before `tls` before `state`; `outgoing` and `state` are never held
+//! while blocking on I/O.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -63,9 +65,18 @@ struct State {
     broken: bool,
 }
 
+/// Request frames waiting to be written.
+#[derive(Default)]
+struct Outgoing {
+    frames: Vec<Vec<u8>>,
+    /// Whether a caller is writing (it takes every queued frame before it stops).
+    sending: bool,
+}
+
 /// An established, authenticated connection to one appliance.
 pub struct Connection {
     tls: Mutex<Tls>,
+    outgoing: Mutex<Outgoing>,
     reader: Mutex<Reader>,
     state: Mutex<State>,
     /// The negotiated protocol version (0 until the hello exchange is done).
@@ -108,6 +119,7 @@ impl Connection {
         let read_half = sock.try_clone()?;
         let this = Self {
             tls: Mutex::new(Tls { conn, sock }),
+            outgoing: Mutex::new(Outgoing::default()),
             reader: Mutex::new(Reader {
                 sock: read_half,
                 decoder: FrameDecoder::new(DEFAULT_MAX_PAYLOAD),
@@ -160,7 +172,6 @@ impl Connection {
     }
 
     fn call_raw(&self, opcode: u16, payload: &[u8]) -> Result<Frame, Error> {
-        let mut frame = Vec::new();
         let id = {
             let mut st = lock(&self.state);
             if st.broken {
@@ -171,14 +182,12 @@ impl Connection {
             st.waiting.insert(id, std::thread::current());
             id
         };
+        let mut frame = Vec::new();
         if let Err(e) = encode_frame(&mut frame, id, opcode, payload, DEFAULT_MAX_PAYLOAD) {
             lock(&self.state).waiting.remove(&id);
             return Err(Error::InvalidInput(e.to_string()));
         }
-        let sent = self.send(&frame);
-        // Requests may carry PINs: no copy outlives the call.
-        frame.zeroize();
-        if let Err(err) = sent {
+        if let Err(err) = self.send(frame) {
             self.fail_all();
             lock(&self.state).waiting.remove(&id);
             return Err(err);
@@ -186,10 +195,51 @@ impl Connection {
         self.wait_for(id)
     }
 
-    fn send(&self, frame: &[u8]) -> Result<(), Error> {
+    /// Queues `frame` and writes it, unless a caller writing now will: frames queued while a
+    /// write is under way go out together in the next one (one system call for many).
+    fn send(&self, frame: Vec<u8>) -> Result<(), Error> {
+        {
+            let mut out = lock(&self.outgoing);
+            out.frames.push(frame);
+            if out.sending {
+                return Ok(());
+            }
+            out.sending = true;
+        }
+        loop {
+            let mut batch = {
+                let mut out = lock(&self.outgoing);
+                if out.frames.is_empty() {
+                    out.sending = false;
+                    return Ok(());
+                }
+                std::mem::take(&mut out.frames)
+            };
+            let written = self.write_frames(&batch);
+            // Requests may carry PINs: no copy outlives its writing.
+            for f in &mut batch {
+                f.zeroize();
+            }
+            if let Err(err) = written {
+                // The connection is given up (the caller fails every waiter); frames queued
+                // meanwhile are dropped with it.
+                let mut out = lock(&self.outgoing);
+                for f in &mut out.frames {
+                    f.zeroize();
+                }
+                out.frames.clear();
+                out.sending = false;
+                return Err(err);
+            }
+        }
+    }
+
+    fn write_frames(&self, frames: &[Vec<u8>]) -> Result<(), Error> {
         let mut guard = lock(&self.tls);
         let t = &mut *guard;
-        t.conn.writer().write_all(frame)?;
+        for f in frames {
+            t.conn.writer().write_all(f)?;
+        }
         while t.conn.wants_write() {
             t.conn.write_tls(&mut t.sock)?;
         }
