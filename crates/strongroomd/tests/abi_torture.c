@@ -885,6 +885,31 @@ static void table_session(SH s, SH ro, const char *tag) {
   S(f->C_SignInit(s, &ecdsa, priv), OK);
   S(f->C_SignUpdate(s, NULL, 16), ARGUMENTS_BAD);
   S(f->C_SignFinal(s, out, &len), OPERATION_NOT_INITIALIZED);
+  /* The library answers a single-part length query from the *Init answer; once an update
+     moved the operation on, the appliance answers (and the single-part call is refused). */
+  S(f->C_SignInit(s, &ecdsa, priv), OK);
+  S(f->C_Sign(s, data, 32, NULL, NULL), ARGUMENTS_BAD);
+  S(f->C_SignFinal(s, out, &len), OPERATION_NOT_INITIALIZED);
+  S(f->C_SignInit(s, &ecdsa, priv), OK);
+  S(f->C_SignUpdate(s, data, 16), OK);
+  len = 0;
+  S(f->C_Sign(s, data, 32, NULL, &len), OPERATION_ACTIVE);
+  len = sizeof out;
+  S(f->C_SignFinal(s, out, &len), OPERATION_NOT_INITIALIZED);
+  {
+    M gcm = {CKM_AES_GCM, &gp, sizeof gp};
+    UL glen = 0, clen;
+    S(f->C_EncryptInit(s, &gcm, aes), OK);
+    if (S(f->C_Encrypt(s, data, 17, NULL, &glen), OK) == OK) FACT(glen == 17 + 16);
+    /* A query again, then the call: the same length. */
+    if (S(f->C_Encrypt(s, data, 17, NULL, &glen), OK) == OK) FACT(glen == 33);
+    clen = sizeof ct;
+    if (S(f->C_Encrypt(s, data, 17, ct, &clen), OK) == OK) FACT(clen == 33);
+    S(f->C_DecryptInit(s, &gcm, aes), OK);
+    if (S(f->C_Decrypt(s, ct, 33, NULL, &glen), OK) == OK) FACT(glen == 17);
+    glen = sizeof out;
+    if (S(f->C_Decrypt(s, ct, 33, out, &glen), OK) == OK) FACT(glen == 17 && !memcmp(out, data, 17));
+  }
   S(f->C_VerifyInit(BAD_HANDLE, &ecdsa, pub), SESSION_HANDLE_INVALID);
   S(f->C_VerifyInit(s, &ecdsa, BAD_HANDLE), KEY_HANDLE_INVALID);
   S(f->C_VerifyInit(s, &ecdsa, aes), KEY_TYPE_INCONSISTENT, KEY_FUNCTION_NOT_PERMITTED);
