@@ -16,29 +16,8 @@ SESSIONS_PER=${SESSIONS_PER:-10}
 DURATION=${DURATION:-10}
 OP=${OP:-ecdsa-p256-sign}
 
-cargo build --release --locked -p strongroomd -p strongroom-pkcs11 -p strongroom-bench
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release
-LIB=$BIN/libstrongroom_pkcs11.so
-work=$(mktemp -d)
-appliance_pid=""
-cleanup() {
-  [ -n "$appliance_pid" ] && kill "$appliance_pid" 2>/dev/null && wait "$appliance_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$BIN/strongroomd" dev --dir "$work/appliance" >"$work/appliance.log" 2>&1 &
-appliance_pid=$!
-for _ in $(seq 100); do
-  grep -q "NTLS service listening" "$work/appliance.log" && break
-  sleep 0.2
-done
-creds=$work/appliance/dev-credentials.toml
-value() { sed -n "s/^$1 = \"\(.*\)\"$/\1/p" "$creds"; }
-export STRONGROOM_CONF
-STRONGROOM_CONF=$(value client_config)
-export STRONGROOM_BENCH_PIN
-STRONGROOM_BENCH_PIN=$(value crypto_officer_password)
+# shellcheck source=benchmarks/appliance.sh
+. benchmarks/appliance.sh
 
 echo "== $OP: $CONNECTIONS connections x $SESSIONS_PER sessions, ${DURATION} s" >&2
 pids=()

@@ -22,32 +22,10 @@ if ! command -v softhsm2-util >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq softhsm2
 fi
 
-cargo build --release --locked -p strongroomd -p strongroom-pkcs11 -p strongroom-bench
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release
-LIB=$BIN/libstrongroom_pkcs11.so
+# shellcheck source=benchmarks/appliance.sh
+. benchmarks/appliance.sh
 OUT=$PWD/benchmarks/results/$(hostname)-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
-work=$(mktemp -d)
-appliance_pid=""
-cleanup() {
-  [ -n "$appliance_pid" ] && kill "$appliance_pid" 2>/dev/null && wait "$appliance_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The appliance: a development appliance whose partition is ready for this client.
-"$BIN/strongroomd" dev --dir "$work/appliance" >"$work/appliance.log" 2>&1 &
-appliance_pid=$!
-for _ in $(seq 100); do
-  grep -q "NTLS service listening" "$work/appliance.log" && break
-  sleep 0.2
-done
-creds=$work/appliance/dev-credentials.toml
-value() { sed -n "s/^$1 = \"\(.*\)\"$/\1/p" "$creds"; }
-export STRONGROOM_CONF
-STRONGROOM_CONF=$(value client_config)
-export STRONGROOM_BENCH_PIN
-STRONGROOM_BENCH_PIN=$(value crypto_officer_password)
 
 # SoftHSM2: a token in the work directory.
 export SOFTHSM2_CONF=$work/softhsm2.conf
@@ -92,12 +70,7 @@ bench --module "$SOFTHSM" --token bench --pin "$STRONGROOM_BENCH_COMPARE_PIN" --
 kill "$appliance_pid"
 wait "$appliance_pid" 2>/dev/null || true
 start=$(date +%s%N)
-"$BIN/strongroomd" dev --dir "$work/appliance" >"$work/appliance2.log" 2>&1 &
-appliance_pid=$!
-for _ in $(seq 600); do
-  grep -q "NTLS service listening" "$work/appliance2.log" && break
-  sleep 0.05
-done
+start_appliance "$work/appliance2.log"
 startup_ms=$((($(date +%s%N) - start) / 1000000))
 
 {
