@@ -191,8 +191,11 @@ pub(super) async fn serve(
 struct Outbox {
     queue: std::sync::Mutex<Queue>,
     writer: tokio::sync::Mutex<WriteHalf<TlsStream<TcpStream>>>,
-    /// Cancelled when a write fails or does not complete within `timeout`.
+    /// Cancelled when a write fails or does not complete within `timeout` (it ends the
+    /// connection; a child of the connection's token, so it is also cancelled when NTLS stops).
     stalled: CancellationToken,
+    /// Set when a write failed: nothing more is written.
+    broken: std::sync::atomic::AtomicBool,
     timeout: std::time::Duration,
 }
 
@@ -210,7 +213,7 @@ impl Outbox {
     async fn send(&self, mut answer: Vec<u8>, permit: Option<OwnedSemaphorePermit>) -> bool {
         {
             let mut q = lock(&self.queue);
-            if self.stalled.is_cancelled() {
+            if self.broken.load(Ordering::Relaxed) {
                 answer.zeroize();
                 return false;
             }
@@ -251,19 +254,20 @@ impl Outbox {
             drop(permits);
             if !written {
                 // `writing` stays set: nothing more is written on this connection.
+                self.broken.store(true, Ordering::Relaxed);
                 self.stalled.cancel();
                 return false;
             }
         }
     }
 
-    /// Once no request is left: writes what is queued (unless the peer stalled) and closes
-    /// the TLS session.
+    /// Once no request is left: writes what is queued (unless a write failed: also when NTLS
+    /// stops, answers already made go out) and closes the TLS session.
     async fn close(&self) {
         let pending = {
             let mut q = lock(&self.queue);
             // A writer cancelled with its request task left `writing` set.
-            q.writing = !self.stalled.is_cancelled();
+            q.writing = !self.broken.load(Ordering::Relaxed);
             q.writing
         };
         if pending {
@@ -301,6 +305,7 @@ async fn run(
         queue: std::sync::Mutex::new(Queue::default()),
         writer: tokio::sync::Mutex::new(writer),
         stalled: stalled.clone(),
+        broken: std::sync::atomic::AtomicBool::new(false),
         timeout: limits.idle_timeout,
     });
     let mut r = Reader {
