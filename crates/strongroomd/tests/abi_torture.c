@@ -483,6 +483,7 @@ static void table_slots_and_login(void) {
   CK_TOKEN_INFO ti;
   X(f->C_GetTokenInfo(slot, NULL), ARGUMENTS_BAD);
   X(f->C_GetTokenInfo(BAD_SLOT, &ti), SLOT_ID_INVALID);
+  X(f->C_GetTokenInfo(BAD_SLOT, NULL), SLOT_ID_INVALID);
   X(f->C_GetTokenInfo(slot, &ti), OK);
 
   UL mn = 0;

@@ -56,8 +56,9 @@ pub(crate) fn get_slot_info(slot: CK_SLOT_ID, out: Out<CK_SLOT_INFO>) -> Result<
 /// are this application's.
 pub(crate) fn get_token_info(slot: CK_SLOT_ID, out: Out<CK_TOKEN_INFO>) -> Result<()> {
     let c = client()?;
-    out.required()?;
+    // An unknown slot or a missing token ranks before a missing output (v3.0 5.1).
     let t = c.token_info(ul(slot))?;
+    out.required()?;
     out.write(CK_TOKEN_INFO {
         label: padded(&t.label),
         manufacturerID: padded("Strongroom"),
