@@ -2,9 +2,9 @@
 //! the hello, then requests.
 //!
 //! The reader decodes frames and spawns a task per request, at most `max_in_flight` at once
-//! (beyond that it stops reading: the client's own sends then wait). A quick request that is
-//! alone (nothing else in flight, nothing more received) is answered by the reader itself,
-//! without handing it to another task. Answers go out through the [`Outbox`] in the order they
+//! (beyond that it stops reading: the client's own sends then wait). The last request of what
+//! was received, when it is quick, is answered by the reader itself: the others are handed to
+//! tasks that the runtime's other worker can take, the last costs no hand-over. Answers go out through the [`Outbox`] in the order they
 //! complete, so a slow request never holds up a fast one: whoever has an answer writes it,
 //! unless a write is under way, which then takes it along. A
 //! frame the decoder refuses (oversize, malformed), a bad hello or a second hello closes this
@@ -403,14 +403,9 @@ impl Reader {
                     Err(_) => return Err(End::Closed),
                 },
             };
-            // Finished requests leave the set, so that it tells what is still in flight.
-            while self.requests.try_join_next().is_some() {}
-            if self.requests.is_empty()
-                && self.decoder.buffered() == 0
-                && wire::answers_at_once(&self.ctx, frame.opcode)
-            {
-                // Alone and quick: answered here, with no hand-over to another task (which
-                // costs more than the work when the runtime's other worker has to be woken).
+            if self.decoder.buffered() == 0 && wire::answers_at_once(&self.ctx, frame.opcode) {
+                // The last one received, and quick: answered here, with no hand-over to another
+                // task (which costs more than the work when a worker has to be woken for it).
                 let answer = wire::dispatch(&self.ctx, frame, max_payload).await;
                 if !self.outbox.send(answer, Some(permit)).await {
                     return Err(End::Closed);
