@@ -91,9 +91,7 @@ impl<S> Active<S> {
             pending: None,
         }
     }
-}
 
-impl<S> Active<S> {
     /// The state of an operation that has just started: no update made, no result pending.
     pub(crate) fn fresh(&self) -> Option<&S> {
         if self.updated || self.pending.is_some() {

@@ -4,13 +4,13 @@
 //! The reader decodes frames and spawns a task per request, at most `max_in_flight` at once
 //! (beyond that it stops reading: the client's own sends then wait). The last request of what
 //! was received, when it is quick, is answered by the reader itself: the others are handed to
-//! tasks that the runtime's other worker can take, the last costs no hand-over. Answers go out through the [`Outbox`] in the order they
-//! complete, so a slow request never holds up a fast one: whoever has an answer writes it,
-//! unless a write is under way, which then takes it along. A
-//! frame the decoder refuses (oversize, malformed), a bad hello or a second hello closes this
-//! connection only and is logged with the peer and the client name. The connection also ends
-//! when idle (no bytes and no request in flight for the idle timeout), when its client is
-//! deleted, and when NTLS stops.
+//! tasks that the runtime's other worker can take, the last costs no hand-over. Answers go out
+//! through the [`Outbox`] in the order they complete, so a slow request never holds up a fast
+//! one: whoever has an answer writes it, unless a write is under way, which then takes it
+//! along. A frame the decoder refuses (oversize, malformed), a bad hello or a second hello
+//! closes this connection only and is logged with the peer and the client name. The
+//! connection also ends when idle (no bytes and no request in flight for the idle timeout),
+//! when its client is deleted, and when NTLS stops.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

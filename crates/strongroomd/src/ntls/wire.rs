@@ -182,7 +182,7 @@ pub(crate) fn hello_answer(frame: &Frame) -> Option<(Hello, bool)> {
 /// Handles one request frame and returns the encoded answer.
 pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: usize) -> Vec<u8> {
     let (request_id, opcode) = (frame.request_id, frame.opcode);
-    let answer = if is_quick(opcode) && ctx.access.readable_now() {
+    let answer = if answers_at_once(ctx, opcode) {
         // Work under a free shared lock: answered here, without the two thread hops of the
         // blocking pool.
         handle(ctx, opcode, &frame.payload)
