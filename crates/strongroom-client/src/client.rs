@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use strongroom_proto::messages::{self as m, Message};
-use strongroom_proto::{RetCode, ret};
+use strongroom_proto::{RetCode, ckr, ret};
 use zeroize::Zeroize;
 
 use crate::{ClientConfig, Connection, Error, Server};
@@ -61,7 +61,53 @@ pub fn request<Q: Message, A: Message>(conn: &Connection, req: &Q) -> Result<A, 
     let mut payload = m::encode(req);
     let frame = conn.call(Q::OPCODE, &payload);
     payload.zeroize();
+    answer::<Q, A>(frame?)
+}
+
+/// Sends `req` with the init `init` (opcode `init_opcode`) that the library answered itself
+/// ([`m::PipelinedRequest`]) and decodes the call's answer. If the init fails after all, the
+/// call fails with the init's code when the call may return it (a session, login or device
+/// failure), else with one that maps to `CKR_FUNCTION_FAILED`.
+fn request_pipelined<Q: Message, A: Message>(
+    conn: &Connection,
+    init_opcode: u16,
+    init: Vec<u8>,
+    req: &Q,
+) -> Result<A, Error> {
+    let mut wrapped = m::encode(&m::PipelinedRequest {
+        init_opcode,
+        init,
+        call_opcode: Q::OPCODE,
+        call: m::encode(req),
+    });
+    let frame = conn.call(m::OP_PIPELINED, &wrapped);
+    wrapped.zeroize();
     let frame = frame?;
+    if frame.opcode == m::OP_PIPELINED {
+        let failed: m::PipelinedInitFailed = m::decode(&frame.payload)
+            .map_err(|e| Error::Protocol(format!("pipelined init answer: {e}")))?;
+        let code = RetCode::from_u32(failed.code);
+        let code = if matches!(
+            code.ckr(),
+            ckr::CKR_SESSION_HANDLE_INVALID
+                | ckr::CKR_SESSION_CLOSED
+                | ckr::CKR_USER_NOT_LOGGED_IN
+                | ckr::CKR_DEVICE_ERROR
+                | ckr::CKR_DEVICE_MEMORY
+                | ckr::CKR_DEVICE_REMOVED
+                | ckr::CKR_GENERAL_ERROR
+        ) {
+            code
+        } else {
+            ret::SR_RET_NOT_FOUND
+        };
+        return Err(Error::Module { code, needed: None });
+    }
+    answer::<Q, A>(frame)
+}
+
+/// Decodes the answer to a request of type `Q`.
+fn answer<Q: Message, A: Message>(frame: strongroom_proto::Frame) -> Result<A, Error> {
     if frame.opcode == m::OP_ERROR {
         let e: m::ErrorResponse =
             m::decode(&frame.payload).map_err(|e| Error::Protocol(format!("error answer: {e}")))?;
@@ -236,6 +282,80 @@ pub enum SingleOp {
     Sign = 3,
 }
 
+/// The inits the library may answer itself when the appliance said they would succeed again
+/// (protocol version 3, [`m::PipelinedRequest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepeatOp {
+    /// `C_SignInit`.
+    Sign = 0,
+    /// `C_VerifyInit`.
+    Verify = 1,
+}
+
+impl RepeatOp {
+    fn init_opcode(self) -> u16 {
+        match self {
+            Self::Sign => m::OP_SIGN_INIT,
+            Self::Verify => m::OP_VERIFY_INIT,
+        }
+    }
+
+    /// Whether a call of opcode `call` belongs to the operation (and may carry its init).
+    fn carries(init_opcode: u16, call: u16) -> bool {
+        match init_opcode {
+            m::OP_SIGN_INIT => matches!(call, m::OP_SIGN | m::OP_SIGN_UPDATE | m::OP_SIGN_FINAL),
+            m::OP_VERIFY_INIT => {
+                matches!(
+                    call,
+                    m::OP_VERIFY | m::OP_VERIFY_UPDATE | m::OP_VERIFY_FINAL
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An init the appliance said is bound to succeed again in its session.
+struct Repeatable {
+    mechanism: m::MechanismSpec,
+    key: u64,
+    single: Option<m::OutputLength>,
+}
+
+/// Per session: what the library may answer itself, and what it answered and still owes the
+/// appliance.
+#[derive(Default)]
+struct Pipeline {
+    repeatable: [Option<Repeatable>; 2],
+    /// Whether each operation is known to have ended (its last call completed it).
+    idle: [bool; 2],
+    /// An init answered here and not sent yet: its opcode and encoded request, and the
+    /// connection of the session. It goes with the next call of its operation, or alone
+    /// before any other call of the session.
+    pending: Option<Pending>,
+}
+
+struct Pending {
+    conn: Arc<Connection>,
+    opcode: u16,
+    init: Vec<u8>,
+}
+
+/// Calls after which no init is answered here until the appliance has answered one again:
+/// they may destroy or change a key, or end the login or the session an init relied on. Any
+/// init answered here and not sent yet is sent before them, in the order of the calls.
+fn invalidates(opcode: u16) -> bool {
+    matches!(
+        opcode,
+        m::OP_DESTROY_OBJECT
+            | m::OP_SET_ATTRIBUTE_VALUE
+            | m::OP_LOGOUT
+            | m::OP_CLOSE_SESSION
+            | m::OP_CLOSE_ALL_SESSIONS
+            | m::OP_INIT_TOKEN
+    )
+}
+
 #[derive(Default)]
 struct Sessions {
     next: u64,
@@ -248,6 +368,9 @@ pub struct Client {
     appliances: Vec<Appliance>,
     slots: Mutex<SlotMap>,
     sessions: Mutex<Sessions>,
+    /// Per session handle. Never held while `sessions` is taken; held across the sending of
+    /// inits owed to the appliance, so that no call overtakes them.
+    pipelines: Mutex<HashMap<u64, Pipeline>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -281,6 +404,7 @@ impl Client {
                 next: 1,
                 map: HashMap::new(),
             }),
+            pipelines: Mutex::new(HashMap::new()),
         }
     }
 
@@ -664,13 +788,122 @@ impl Client {
         handle: u64,
         build: impl FnOnce(u64) -> Q,
     ) -> Result<A, Error> {
-        self.with_session(handle, |conn, remote| request(conn, &build(remote)))
+        if invalidates(Q::OPCODE) {
+            self.settle_pipelines();
+        }
+        let pending = lock(&self.pipelines)
+            .get_mut(&handle)
+            .and_then(|p| p.pending.take());
+        self.with_session(handle, |conn, remote| match pending {
+            Some(p) if RepeatOp::carries(p.opcode, Q::OPCODE) => {
+                request_pipelined(conn, p.opcode, p.init, &build(remote))
+            }
+            Some(p) => {
+                // Owed before this call; its answer was given already.
+                let _ = p.conn.call(p.opcode, &p.init);
+                request(conn, &build(remote))
+            }
+            None => request(conn, &build(remote)),
+        })
+    }
+
+    /// Answers `C_SignInit`/`C_VerifyInit` here when the appliance said the same init is
+    /// bound to succeed again and the session's operation is known to have ended: the init
+    /// goes to the appliance with the next call of the session (one round trip instead of
+    /// two). Returns the single-part length rule of the earlier answer; `None`: the appliance
+    /// must be asked.
+    pub fn init_locally(
+        &self,
+        handle: u64,
+        op: RepeatOp,
+        mechanism: &m::MechanismSpec,
+        key: u64,
+    ) -> Option<Option<m::OutputLength>> {
+        let s = self.entry(handle).ok()?;
+        let conn = self.appliances.get(s.appliance)?.current(s.generation)?;
+        let remote = s.remote;
+        let mut pipelines = lock(&self.pipelines);
+        let p = pipelines.get_mut(&handle)?;
+        let grant = p.repeatable[op as usize].as_ref()?;
+        if !p.idle[op as usize] || p.pending.is_some() || grant.key != key {
+            return None;
+        }
+        if grant.mechanism != *mechanism {
+            return None;
+        }
+        let single = grant.single;
+        let init = match op {
+            RepeatOp::Sign => m::encode(&m::SignInitRequest {
+                session: remote,
+                mechanism: mechanism.clone(),
+                key,
+            }),
+            RepeatOp::Verify => m::encode(&m::VerifyInitRequest {
+                session: remote,
+                mechanism: mechanism.clone(),
+                key,
+            }),
+        };
+        p.pending = Some(Pending {
+            conn,
+            opcode: op.init_opcode(),
+            init,
+        });
+        p.idle[op as usize] = false;
+        Some(single)
+    }
+
+    /// Records the appliance's answer to an init it ran: whether it is repeatable.
+    pub fn init_answered(
+        &self,
+        handle: u64,
+        op: RepeatOp,
+        mechanism: &m::MechanismSpec,
+        key: u64,
+        single: Option<m::OutputLength>,
+        repeatable: bool,
+    ) {
+        let mut pipelines = lock(&self.pipelines);
+        let p = pipelines.entry(handle).or_default();
+        p.idle[op as usize] = false;
+        p.repeatable[op as usize] = repeatable.then(|| Repeatable {
+            mechanism: mechanism.clone(),
+            key,
+            single,
+        });
+    }
+
+    /// Records that the session's `op` has ended: its last call completed it.
+    pub fn op_completed(&self, handle: u64, op: RepeatOp) {
+        if let Some(p) = lock(&self.pipelines).get_mut(&handle) {
+            p.idle[op as usize] = true;
+        }
+    }
+
+    /// Sends every init answered here and not sent yet, each alone, and forgets what the
+    /// appliance said was repeatable. The lock is held meanwhile: no call of those sessions
+    /// overtakes its init.
+    fn settle_pipelines(&self) {
+        let mut pipelines = lock(&self.pipelines);
+        for p in pipelines.values_mut() {
+            p.repeatable = [None, None];
+            if let Some(owed) = p.pending.take() {
+                // The init's answer was given already; a failure here leaves the operation
+                // not started, as the next call of the session will say.
+                let _ = owed.conn.call(owed.opcode, &owed.init);
+            }
+        }
     }
 
     fn forget_generation(&self, app: usize, generation: u64) {
-        lock(&self.sessions)
-            .map
-            .retain(|_, s| !(s.appliance == app && s.generation <= generation));
+        let live: std::collections::HashSet<u64> = {
+            let mut sessions = lock(&self.sessions);
+            sessions
+                .map
+                .retain(|_, s| !(s.appliance == app && s.generation <= generation));
+            sessions.map.keys().copied().collect()
+        };
+        lock(&self.pipelines).retain(|h, _| live.contains(h));
     }
 
     /// `C_CloseSession`. The handle is released even when the appliance cannot be told.
@@ -679,6 +912,7 @@ impl Client {
             m::CloseSessionRequest { session }
         });
         let forgotten = lock(&self.sessions).map.remove(&handle).is_some();
+        lock(&self.pipelines).remove(&handle);
         match result {
             Ok(_) => Ok(()),
             // The session existed here but is gone there (connection lost): it is closed.
@@ -690,6 +924,7 @@ impl Client {
     /// `C_CloseAllSessions` on slot `id`.
     pub fn close_all_sessions(&self, id: u64) -> Result<(), Error> {
         self.slot(id)?;
+        self.settle_pipelines();
         let app = {
             let map = lock(&self.slots);
             usize::try_from(id)
@@ -724,6 +959,7 @@ impl Client {
     /// Closes every session (this library's finalization).
     pub fn close_everything(&self) {
         lock(&self.sessions).map.clear();
+        lock(&self.pipelines).clear();
         for a in &self.appliances {
             lock(&a.link).conn = None;
         }

@@ -29,7 +29,9 @@ pub mod mechanism;
 pub use crate::attr::{
     AttrKind, NestedAttr, Template, ULONG_LEN, canonical_ulong, decode_nested, kind,
 };
-pub use crate::client::{Client, SessionInfo, SingleOp, SlotView, TokenInfo, request, token_flags};
+pub use crate::client::{
+    Client, RepeatOp, SessionInfo, SingleOp, SlotView, TokenInfo, request, token_flags,
+};
 pub use crate::config::{CONF_ENV, ClientConfig, DEFAULT_PATH, DEFAULT_PORT, Server};
 pub use crate::conn::{Connection, Timeouts};
 pub use crate::error::Error;

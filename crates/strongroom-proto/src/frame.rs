@@ -221,8 +221,11 @@ pub const HELLO_MAGIC: [u8; 4] = *b"SRNT";
 /// The protocol versions this build speaks. Version 2: the answers to `C_EncryptInit`,
 /// `C_DecryptInit`, `C_DigestInit` and `C_SignInit` say how the single-part call answers a
 /// length query ([`crate::messages::OutputLength`]), so that the library answers it itself.
-/// A peer of version 1 is refused at the hello, with both ranges in the error.
-pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 2..=2;
+/// Version 3: those of `C_SignInit` and `C_VerifyInit` also say whether the same init is bound
+/// to succeed again, and the library may then answer it itself and send it with the next call
+/// of the operation ([`crate::messages::PipelinedRequest`]). A peer of an earlier version is
+/// refused at the hello, with both ranges in the error.
+pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 3..=3;
 
 /// The hello payload: the range of protocol versions the sender speaks, or (from the
 /// appliance) the one version chosen (`min == max`).

@@ -276,6 +276,10 @@ pub const OP_ROLE_RESET: u16 = 0x92;
 pub const OP_PARTITION_POLICIES: u16 = 0x93;
 /// Vendor call: the Partition SO changes a partition policy (`partition changepolicy`).
 pub const OP_CHANGE_PARTITION_POLICY: u16 = 0x94;
+/// Transport call: a `C_SignInit` or `C_VerifyInit` the library answered itself (its earlier
+/// answer said it would succeed again), carried with the next call of its session
+/// ([`PipelinedRequest`]).
+pub const OP_PIPELINED: u16 = 0xA0;
 
 /// The opcode table: every call opcode and its PKCS#11 name.
 pub const OPCODES: &[(u16, &str)] = &[
@@ -334,6 +338,7 @@ pub const OPCODES: &[(u16, &str)] = &[
     (OP_ROLE_RESET, "SR_RoleReset"),
     (OP_PARTITION_POLICIES, "SR_PartitionPolicies"),
     (OP_CHANGE_PARTITION_POLICY, "SR_ChangePartitionPolicy"),
+    (OP_PIPELINED, "SR_Pipelined"),
 ];
 
 /// The name of an opcode, if it is in the table.
@@ -635,7 +640,13 @@ messages! {
     /// `C_SignInit` request.
     SignInitRequest = OP_SIGN_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_SignInit` response.
-    SignInitResponse = OP_SIGN_INIT => { single_output: Option<OutputLength> }
+    SignInitResponse = OP_SIGN_INIT => {
+        /// How `C_Sign` answers a length query.
+        single_output: Option<OutputLength>,
+        /// Whether the same `C_SignInit` (session, mechanism, key) is bound to succeed again
+        /// while the application changes nothing itself (see [`PipelinedRequest`]).
+        repeatable: bool,
+    }
 
     /// `C_Sign` request; `capacity` is the caller's buffer length, `None` a length query.
     SignRequest = OP_SIGN => { session: u64, data: Vec<u8>, capacity: Option<u64> }
@@ -645,7 +656,24 @@ messages! {
     /// `C_VerifyInit` request.
     VerifyInitRequest = OP_VERIFY_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_VerifyInit` response.
-    VerifyInitResponse = OP_VERIFY_INIT => {}
+    VerifyInitResponse = OP_VERIFY_INIT => {
+        /// As [`SignInitResponse::repeatable`].
+        repeatable: bool,
+    }
+
+    /// A `C_SignInit` or `C_VerifyInit` request (`init`, of opcode `init_opcode`) that the
+    /// library answered itself, run by the appliance just before the call it comes with
+    /// (`call`, of opcode `call_opcode`, a call of the same operation on the same session).
+    /// The answer is the call's; if the init fails after all, it is a
+    /// [`PipelinedInitFailed`] and the call is not run.
+    PipelinedRequest = OP_PIPELINED => {
+        init_opcode: u16,
+        init: Vec<u8>,
+        call_opcode: u16,
+        call: Vec<u8>,
+    }
+    /// The answer to a [`PipelinedRequest`] whose init failed: its module return code.
+    PipelinedInitFailed = OP_PIPELINED => { code: u32 }
 
     /// `C_Verify` request.
     VerifyRequest = OP_VERIFY => { session: u64, data: Vec<u8>, signature: Vec<u8> }

@@ -938,6 +938,59 @@ static void table_session(SH s, SH ro, const char *tag) {
   S(f->C_VerifyFinal(s, NULL, 64), ARGUMENTS_BAD);
   S(f->C_VerifyFinal(s, sig, 64), OPERATION_NOT_INITIALIZED);
 
+  /* Once an operation with a session key has completed, the library answers the same init
+   * itself (the appliance said it would succeed again) and sends it with the next call of the
+   * session: every answer must be the one the appliance would have given. */
+  S(f->C_SignInit(s, &ecdsa, priv), OK);
+  siglen = sizeof sig;
+  S(f->C_Sign(s, data, 32, sig, &siglen), OK);
+  S(f->C_SignInit(s, &ecdsa, priv), OK);
+  S(f->C_SignInit(s, &ecdsa, priv), OPERATION_ACTIVE);
+  len = 0;
+  if (S(f->C_Sign(s, data, 32, NULL, &len), OK) == OK) FACT(len == 64);
+  len = sizeof out;
+  if (S(f->C_Sign(s, data, 32, out, &len), OK) == OK) FACT(len == 64);
+  S(f->C_Sign(s, data, 32, out, &len), OPERATION_NOT_INITIALIZED);
+  S(f->C_SignInit(s, &ecdsa, priv), OK);
+  S(f->C_GetSessionInfo(s, &si), OK);
+  S(f->C_SignUpdate(s, data, 16), OK);
+  S(f->C_SignUpdate(s, data + 16, 16), OK);
+  len = sizeof out;
+  S(f->C_SignFinal(s, out, &len), OK);
+  S(f->C_SignInit(s, &ecdsa, priv), OK);
+  S(f->C_Sign(s, NULL, 32, out, &len), ARGUMENTS_BAD);
+  S(f->C_Sign(s, data, 32, out, &len), OPERATION_NOT_INITIALIZED);
+  S(f->C_VerifyInit(s, &ecdsa, pub), OK);
+  S(f->C_Verify(s, data, 32, sig, 64), OK);
+  S(f->C_VerifyInit(s, &ecdsa, pub), OK);
+  sig[5] ^= 1;
+  S(f->C_Verify(s, data, 32, sig, 64), SIGNATURE_INVALID);
+  sig[5] ^= 1;
+  S(f->C_VerifyInit(s, &ecdsa, pub), OK);
+  S(f->C_Verify(s, data, 32, sig, 64), OK);
+  S(f->C_VerifyInit(s, &ecdsa, pub), OK);
+  S(f->C_Verify(s, data, 32, sig, 64), OK);
+  {
+    /* The key destroyed between the init and the call: the same answer whether the appliance
+     * or the library answered the init (the library sends the init it owes first). */
+    OH kp = 0, kq = 0;
+    UL l1 = sizeof out, l2 = sizeof out;
+    CK_RV r1, r2;
+    S(gen_p256(s, 0, &kp, &kq), OK);
+    S(f->C_SignInit(s, &ecdsa, kq), OK);
+    S(f->C_DestroyObject(s, kq), OK);
+    r1 = f->C_Sign(s, data, 32, out, &l1);
+    S(gen_p256(s, 0, &kp, &kq), OK);
+    S(f->C_SignInit(s, &ecdsa, kq), OK);
+    S(f->C_Sign(s, data, 32, out, &l2), OK);
+    S(f->C_SignInit(s, &ecdsa, kq), OK);
+    S(f->C_DestroyObject(s, kq), OK);
+    l2 = sizeof out;
+    r2 = f->C_Sign(s, data, 32, out, &l2);
+    FACT(r1 == r2);
+    if (r1 != OK) S(f->C_SignInit(s, NULL, kq), OK, OPERATION_CANCEL_FAILED);
+  }
+
   /* Functions this library documents as not offered: with a valid session, exactly
    * CKR_FUNCTION_NOT_SUPPORTED. */
   S(f->C_SignRecoverInit(s, &ecdsa, priv), FUNCTION_NOT_SUPPORTED);

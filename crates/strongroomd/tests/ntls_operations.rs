@@ -824,3 +824,166 @@ fn roles_and_partition_policies_over_the_wire() {
         "{text}"
     );
 }
+
+/// A P-256 key pair for ECDSA; `token` says whether both halves are token objects.
+fn ecdsa_pair(conn: &Connection, s: u64, token: bool) -> m::GenerateKeyPairResponse {
+    call(
+        conn,
+        &m::GenerateKeyPairRequest {
+            session: s,
+            mechanism: plain(CKM_EC_KEY_PAIR_GEN),
+            public_template: template(vec![
+                Attribute::new(CKA_EC_PARAMS, P256.to_vec()),
+                Attribute::from_bool(CKA_VERIFY, true),
+                Attribute::from_bool(CKA_TOKEN, token),
+            ]),
+            private_template: template(vec![
+                Attribute::from_bool(CKA_SIGN, true),
+                Attribute::from_bool(CKA_TOKEN, token),
+            ]),
+        },
+    )
+    .expect("key pair")
+}
+
+/// Sends a pipelined request and returns the answer frame.
+fn pipelined<I: Message, Q: Message>(
+    conn: &Connection,
+    init: &I,
+    call: &Q,
+) -> strongroom_proto::Frame {
+    let req = m::PipelinedRequest {
+        init_opcode: I::OPCODE,
+        init: m::encode(init),
+        call_opcode: Q::OPCODE,
+        call: m::encode(call),
+    };
+    conn.call(m::OP_PIPELINED, &m::encode(&req))
+        .expect("transport")
+}
+
+fn error_code(frame: &strongroom_proto::Frame) -> strongroom_proto::Ckr {
+    assert_eq!(frame.opcode, OP_ERROR, "{frame:?}");
+    let e: m::ErrorResponse = m::decode(&frame.payload).expect("error answer");
+    strongroom_proto::RetCode::from_u32(e.code).ckr()
+}
+
+#[test]
+fn inits_said_repeatable_are_run_with_the_call_they_come_with() {
+    use strongroom_proto::ckr;
+    let (_app, conn, _serial, s) = ready();
+    let session_keys = ecdsa_pair(&conn, s, false);
+    let token_keys = ecdsa_pair(&conn, s, true);
+    let sign_init = |key| m::SignInitRequest {
+        session: s,
+        mechanism: plain(CKM_ECDSA_SHA256),
+        key,
+    };
+    let sign = |data: &[u8]| m::SignRequest {
+        session: s,
+        data: data.to_vec(),
+        capacity: Some(64),
+    };
+
+    // Only a session object's init is repeatable: no other application can destroy or
+    // change it. A token object's may fail the next time for another application's doing.
+    let r: m::SignInitResponse =
+        call(&conn, &sign_init(session_keys.private_key)).expect("sign init");
+    assert!(r.repeatable);
+    let _: m::SignResponse = call(&conn, &sign(b"one")).expect("sign");
+    let r: m::SignInitResponse =
+        call(&conn, &sign_init(token_keys.private_key)).expect("sign init");
+    assert!(!r.repeatable);
+    let _: m::SignResponse = call(&conn, &sign(b"two")).expect("sign");
+    let verify_init = |key| m::VerifyInitRequest {
+        session: s,
+        mechanism: plain(CKM_ECDSA_SHA256),
+        key,
+    };
+    let r: m::VerifyInitResponse =
+        call(&conn, &verify_init(session_keys.public_key)).expect("verify init");
+    assert!(r.repeatable);
+    let _ = call::<_, m::VerifyResponse>(
+        &conn,
+        &m::VerifyRequest {
+            session: s,
+            data: vec![],
+            signature: vec![],
+        },
+    );
+
+    // The init and its call in one request: the call's answer, a signature that verifies
+    // through a pipelined verification.
+    let frame = pipelined(&conn, &sign_init(session_keys.private_key), &sign(b"three"));
+    assert_eq!(frame.opcode, m::OP_SIGN, "{frame:?}");
+    let signed: m::SignResponse = m::decode(&frame.payload).expect("sign answer");
+    let signature = data(signed.output);
+    assert_eq!(signature.len(), 64);
+    let verify = |sig: Vec<u8>| m::VerifyRequest {
+        session: s,
+        data: b"three".to_vec(),
+        signature: sig,
+    };
+    let frame = pipelined(
+        &conn,
+        &verify_init(session_keys.public_key),
+        &verify(signature.clone()),
+    );
+    assert_eq!(frame.opcode, m::OP_VERIFY, "{frame:?}");
+    let mut bad = signature.clone();
+    bad[3] ^= 1;
+    let frame = pipelined(&conn, &verify_init(session_keys.public_key), &verify(bad));
+    assert_eq!(error_code(&frame), ckr::CKR_SIGNATURE_INVALID);
+
+    // A failing init: its code in a PipelinedInitFailed answer, and the call is not run.
+    let frame = pipelined(&conn, &sign_init(0xDEAD_BEEF), &sign(b"four"));
+    assert_eq!(frame.opcode, m::OP_PIPELINED, "{frame:?}");
+    let failed: m::PipelinedInitFailed = m::decode(&frame.payload).expect("init failure");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(failed.code).ckr(),
+        ckr::CKR_KEY_HANDLE_INVALID
+    );
+    let e = call::<_, m::SignResponse>(&conn, &sign(b"four")).expect_err("no operation");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(e.code).ckr(),
+        ckr::CKR_OPERATION_NOT_INITIALIZED
+    );
+    // An init over an active operation fails and leaves that operation as it was.
+    let _: m::SignInitResponse =
+        call(&conn, &sign_init(session_keys.private_key)).expect("sign init");
+    let frame = pipelined(&conn, &sign_init(session_keys.private_key), &sign(b"five"));
+    assert_eq!(frame.opcode, m::OP_PIPELINED, "{frame:?}");
+    let failed: m::PipelinedInitFailed = m::decode(&frame.payload).expect("init failure");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(failed.code).ckr(),
+        ckr::CKR_OPERATION_ACTIVE
+    );
+    let _: m::SignResponse = call(&conn, &sign(b"five")).expect("the active operation signs");
+
+    // Refused: an init with a call of another operation, an init that is not one, a
+    // malformed request. The connection goes on.
+    let frame = pipelined(
+        &conn,
+        &sign_init(session_keys.private_key),
+        &verify(signature),
+    );
+    assert_eq!(error_code(&frame), ckr::CKR_ARGUMENTS_BAD);
+    let frame = pipelined(
+        &conn,
+        &m::GenerateRandomRequest { session: s, len: 8 },
+        &sign(b"six"),
+    );
+    assert_eq!(error_code(&frame), ckr::CKR_ARGUMENTS_BAD);
+    let frame = conn
+        .call(m::OP_PIPELINED, &[1, 0xFF, 0xFF, 0xFF])
+        .expect("transport");
+    assert_eq!(error_code(&frame), ckr::CKR_ARGUMENTS_BAD);
+    let e = call::<_, m::SignResponse>(&conn, &sign(b"six")).expect_err("nothing started");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(e.code).ckr(),
+        ckr::CKR_OPERATION_NOT_INITIALIZED
+    );
+    let r: m::GenerateRandomResponse =
+        call(&conn, &m::GenerateRandomRequest { session: s, len: 8 }).expect("still served");
+    assert_eq!(r.data.len(), 8);
+}

@@ -76,6 +76,26 @@ impl Module {
         Ok(SignState::new(material, scheme))
     }
 
+    /// Whether a `C_SignInit` or `C_VerifyInit` with `key` on `session` that has just succeeded
+    /// is bound to succeed again for as long as the application itself changes nothing: the
+    /// key is a session object of this application, which no other application can see,
+    /// change or destroy, and the checks of the init depend only on the key, the mechanism,
+    /// the session and the application's login. (A token object may be destroyed or changed
+    /// by another application at any moment: never repeatable.)
+    pub fn init_repeatable(
+        &self,
+        access: AccessId,
+        session: SessionHandle,
+        key: ObjectHandle,
+    ) -> bool {
+        self.caller(access, session).is_ok_and(|c| {
+            matches!(
+                self.visible_object(&c, key),
+                Some((_, crate::token::Home::Session(..)))
+            )
+        })
+    }
+
     /// `C_SignInit`.
     pub(super) fn sign_init_inner(
         &self,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cryptoki_sys::{CK_OBJECT_HANDLE, CKR_OPERATION_CANCEL_FAILED};
 use strongroom_client::messages::{self as m, MechanismSpec, Message};
-use strongroom_client::{Client, SingleOp};
+use strongroom_client::{Client, RepeatOp, SingleOp};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{client, not_supported_on};
@@ -42,6 +42,15 @@ impl Op {
             Self::Digest => Some(SingleOp::Digest),
             Self::Sign => Some(SingleOp::Sign),
             Self::Verify => None,
+        }
+    }
+
+    /// The operation as the client records repeatable inits for it.
+    fn repeat(self) -> Option<RepeatOp> {
+        match self {
+            Self::Sign => Some(RepeatOp::Sign),
+            Self::Verify => Some(RepeatOp::Verify),
+            _ => None,
         }
     }
 }
@@ -144,10 +153,14 @@ fn output<Q: Message, A: Message>(
         let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
         return out.deliver(Ok(m::OutputData::Length(rule.for_input(n))));
     }
-    out.deliver(
-        c.session_call::<Q, A>(session, |s| build(s, data.to_vec(), capacity))
-            .map(take),
-    )
+    let answer = c
+        .session_call::<Q, A>(session, |s| build(s, data.to_vec(), capacity))
+        .map(take);
+    if let (Some(kind), Ok(m::OutputData::Data(_))) = (op.repeat(), &answer) {
+        // An output delivered ends the operation.
+        c.op_completed(session, kind);
+    }
+    out.deliver(answer)
 }
 
 /// A call of `op` without output.
@@ -355,15 +368,32 @@ pub(crate) fn digest_final(session: u64, out: OutBytes) -> Result<()> {
 
 // ---------------------------------------------------------------- signing (5.11)
 
-/// `C_SignInit`.
+/// `C_SignInit`. Answered here, and sent with the next call of the operation, when the
+/// appliance said this init would succeed again (see [`Client::init_locally`]).
 pub(crate) fn sign_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    let (c, r) =
-        init::<_, m::SignInitResponse>(session, mech, |session, mechanism| m::SignInitRequest {
-            session,
-            mechanism,
-            key: ul(key),
-        })?;
+    let c = open(session)?;
+    let Some(spec) = mech.spec()? else {
+        return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
+    };
+    let key = ul(key);
+    if let Some(single) = c.init_locally(session, RepeatOp::Sign, &spec, key) {
+        c.set_single_output(session, SingleOp::Sign, single);
+        return Ok(());
+    }
+    let r: m::SignInitResponse = c.session_call(session, |session| m::SignInitRequest {
+        session,
+        mechanism: spec.clone(),
+        key,
+    })?;
     c.set_single_output(session, SingleOp::Sign, r.single_output);
+    c.init_answered(
+        session,
+        RepeatOp::Sign,
+        &spec,
+        key,
+        r.single_output,
+        r.repeatable,
+    );
     Ok(())
 }
 
@@ -411,29 +441,51 @@ pub(crate) fn sign_final(session: u64, out: OutBytes) -> Result<()> {
 
 /// `C_VerifyInit`.
 pub(crate) fn verify_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    init::<_, m::VerifyInitResponse>(session, mech, |session, mechanism| m::VerifyInitRequest {
+    let c = open(session)?;
+    let Some(spec) = mech.spec()? else {
+        return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
+    };
+    let key = ul(key);
+    if c.init_locally(session, RepeatOp::Verify, &spec, key)
+        .is_some()
+    {
+        return Ok(());
+    }
+    let r: m::VerifyInitResponse = c.session_call(session, |session| m::VerifyInitRequest {
         session,
-        mechanism,
-        key: ul(key),
-    })
-    .map(drop)
+        mechanism: spec.clone(),
+        key,
+    })?;
+    c.init_answered(session, RepeatOp::Verify, &spec, key, None, r.repeatable);
+    Ok(())
+}
+
+/// A verification call that ends the operation when it succeeds.
+fn verify_completing(session: u64, call: impl FnOnce() -> Result<()>) -> Result<()> {
+    call()?;
+    if let Ok(c) = client() {
+        c.op_completed(session, RepeatOp::Verify);
+    }
+    Ok(())
 }
 
 /// `C_Verify`.
 pub(crate) fn verify(session: u64, data: InBytes, signature: InBytes) -> Result<()> {
-    plain::<_, m::VerifyResponse>(
-        session,
-        Some(Op::Verify),
-        &[&data, &signature],
-        |session, mut a| {
-            let signature = a.pop().unwrap_or_default();
-            m::VerifyRequest {
-                session,
-                data: a.pop().unwrap_or_default(),
-                signature,
-            }
-        },
-    )
+    verify_completing(session, || {
+        plain::<_, m::VerifyResponse>(
+            session,
+            Some(Op::Verify),
+            &[&data, &signature],
+            |session, mut a| {
+                let signature = a.pop().unwrap_or_default();
+                m::VerifyRequest {
+                    session,
+                    data: a.pop().unwrap_or_default(),
+                    signature,
+                }
+            },
+        )
+    })
 }
 
 /// `C_VerifyUpdate`.
@@ -448,15 +500,17 @@ pub(crate) fn verify_update(session: u64, data: InBytes) -> Result<()> {
 
 /// `C_VerifyFinal`.
 pub(crate) fn verify_final(session: u64, signature: InBytes) -> Result<()> {
-    plain::<_, m::VerifyFinalResponse>(
-        session,
-        Some(Op::Verify),
-        &[&signature],
-        |session, mut a| m::VerifyFinalRequest {
+    verify_completing(session, || {
+        plain::<_, m::VerifyFinalResponse>(
             session,
-            signature: a.remove(0),
-        },
-    )
+            Some(Op::Verify),
+            &[&signature],
+            |session, mut a| m::VerifyFinalRequest {
+                session,
+                signature: a.remove(0),
+            },
+        )
+    })
 }
 
 // ---------------------------------------------------------------- random (5.15)

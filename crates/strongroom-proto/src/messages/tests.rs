@@ -178,6 +178,7 @@ fn every_message_round_trips() {
     });
     round_trip(SignInitResponse {
         single_output: Some(OutputLength::Fixed(64)),
+        repeatable: true,
     });
     round_trip(EncryptInitResponse {
         single_output: Some(OutputLength::Blocks {
@@ -207,7 +208,14 @@ fn every_message_round_trips() {
         mechanism: mech(),
         key: 11,
     });
-    round_trip(VerifyInitResponse {});
+    round_trip(VerifyInitResponse { repeatable: false });
+    round_trip(PipelinedRequest {
+        init_opcode: OP_SIGN_INIT,
+        init: vec![1, 2, 3],
+        call_opcode: OP_SIGN,
+        call: vec![4, 5],
+    });
+    round_trip(PipelinedInitFailed { code: 0xB3_0000 });
     round_trip(VerifyRequest {
         session: 9,
         data: b"hello".to_vec(),

@@ -182,17 +182,17 @@ pub(crate) fn hello_answer(frame: &Frame) -> Option<(Hello, bool)> {
 /// Handles one request frame and returns the encoded answer.
 pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: usize) -> Vec<u8> {
     let (request_id, opcode) = (frame.request_id, frame.opcode);
-    let answer = if answers_at_once(ctx, opcode) {
+    let (answered, answer) = if answers_at_once(ctx, opcode) {
         // Work under a free shared lock: answered here, without the two thread hops of the
         // blocking pool.
-        handle(ctx, opcode, &frame.payload)
+        route(ctx, opcode, &frame.payload)
     } else {
         let task_ctx = ctx.clone();
         let result =
-            tokio::task::spawn_blocking(move || handle(&task_ctx, opcode, &frame.payload)).await;
+            tokio::task::spawn_blocking(move || route(&task_ctx, opcode, &frame.payload)).await;
         match result {
             Ok(answer) => answer,
-            Err(_) => Err(Fail::code(ret::SR_RET_DEVICE_ERROR)),
+            Err(_) => (opcode, Err(Fail::code(ret::SR_RET_DEVICE_ERROR))),
         }
     };
     tracing::debug!(
@@ -202,6 +202,21 @@ pub(crate) async fn dispatch(ctx: &RequestContext, frame: Frame, max_payload: us
         ok = answer.is_ok(),
         "NTLS request answered"
     );
+    answer_frame(request_id, answered, answer, max_payload)
+}
+
+/// Handles one request; returns the answer's opcode (the request's, but for a pipelined
+/// request) with the answer.
+fn route(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> (u16, Answer) {
+    if opcode == m::OP_PIPELINED {
+        pipelined(ctx, payload)
+    } else {
+        (opcode, handle(ctx, opcode, payload))
+    }
+}
+
+/// The frame answering request `request_id`: `opcode` with the payload, or an error answer.
+fn answer_frame(request_id: u64, opcode: u16, answer: Answer, max_payload: usize) -> Vec<u8> {
     match answer {
         Ok(payload) => encode(request_id, opcode, &payload, max_payload),
         Err(Fail { code, needed: None }) => error(request_id, code, max_payload),
@@ -249,6 +264,46 @@ fn is_quick(opcode: u16) -> bool {
             | m::OP_ROLE_RESET
             | m::OP_CHANGE_PARTITION_POLICY
     )
+}
+
+/// Whether an init of opcode `init` may come with a call of opcode `call`: a call of the
+/// operation it starts.
+fn pipelines(init: u16, call: u16) -> bool {
+    match init {
+        m::OP_SIGN_INIT => matches!(call, m::OP_SIGN | m::OP_SIGN_UPDATE | m::OP_SIGN_FINAL),
+        m::OP_VERIFY_INIT => {
+            matches!(
+                call,
+                m::OP_VERIFY | m::OP_VERIFY_UPDATE | m::OP_VERIFY_FINAL
+            )
+        }
+        _ => false,
+    }
+}
+
+/// A [`m::PipelinedRequest`]: the init, then (if it succeeded) the call, on this task (both
+/// read the module only). Returns the answer's opcode with it: the call's, or
+/// [`m::OP_PIPELINED`] with a [`m::PipelinedInitFailed`] when the init failed.
+fn pipelined(ctx: &RequestContext, payload: &[u8]) -> (u16, Answer) {
+    let r: m::PipelinedRequest = match req(payload) {
+        Ok(r) => r,
+        Err(fail) => return (m::OP_PIPELINED, Err(fail)),
+    };
+    if !pipelines(r.init_opcode, r.call_opcode) {
+        return (m::OP_PIPELINED, Err(Fail::code(ret::SR_RET_ARGUMENTS_BAD)));
+    }
+    if let Err(fail) = handle(ctx, r.init_opcode, &r.init) {
+        tracing::debug!(
+            peer = %ctx.peer.addr,
+            code = fail.code.value(),
+            "NTLS pipelined init failed"
+        );
+        let failed = m::PipelinedInitFailed {
+            code: fail.code.value(),
+        };
+        return (m::OP_PIPELINED, ok(&failed));
+    }
+    (r.call_opcode, handle(ctx, r.call_opcode, &r.call))
 }
 
 /// How the single-part call of the operation just started answers a length query, sent with
@@ -677,9 +732,11 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::SignInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
             let module = read_session(ctx, r.session)?;
-            module.sign_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
+            let key = ObjectHandle::from_value(r.key);
+            module.sign_init(id, sh(r.session), &mech, key)?;
             ok(&m::SignInitResponse {
                 single_output: single_output(&module, id, r.session, OutputOperation::Sign),
+                repeatable: module.init_repeatable(id, sh(r.session), key),
             })
         }
         m::OP_SIGN => {
@@ -694,8 +751,11 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let r: m::VerifyInitRequest = req(payload)?;
             let mech = mechanism(&r.mechanism)?;
             let module = read_session(ctx, r.session)?;
-            module.verify_init(id, sh(r.session), &mech, ObjectHandle::from_value(r.key))?;
-            ok(&m::VerifyInitResponse {})
+            let key = ObjectHandle::from_value(r.key);
+            module.verify_init(id, sh(r.session), &mech, key)?;
+            ok(&m::VerifyInitResponse {
+                repeatable: module.init_repeatable(id, sh(r.session), key),
+            })
         }
         m::OP_VERIFY => {
             let r: m::VerifyRequest = req(payload)?;
