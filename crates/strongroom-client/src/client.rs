@@ -64,22 +64,25 @@ pub fn request<Q: Message, A: Message>(conn: &Connection, req: &Q) -> Result<A, 
     answer::<Q, A>(frame?)
 }
 
-/// Sends `req` with the init `init` (opcode `init_opcode`) that the library answered itself
-/// ([`m::PipelinedRequest`]) and decodes the call's answer. If the init fails after all, the
+/// Sends the encoded call `call` (a `Q`) with the init `init` (opcode `init_opcode`) that the
+/// library answered itself ([`m::PipelinedRequest`]) and decodes the call's answer. The call
+/// is zeroized after sending. If the init fails after all, the
 /// call fails with the init's code when the call may return it (a session, login or device
 /// failure), else with one that maps to `CKR_FUNCTION_FAILED`.
 fn request_pipelined<Q: Message, A: Message>(
     conn: &Connection,
     init_opcode: u16,
     init: Vec<u8>,
-    req: &Q,
+    call: Vec<u8>,
 ) -> Result<A, Error> {
-    let mut wrapped = m::encode(&m::PipelinedRequest {
+    let mut request = m::PipelinedRequest {
         init_opcode,
         init,
         call_opcode: Q::OPCODE,
-        call: m::encode(req),
-    });
+        call,
+    };
+    let mut wrapped = m::encode(&request);
+    request.call.zeroize();
     let frame = conn.call(m::OP_PIPELINED, &wrapped);
     wrapped.zeroize();
     let frame = frame?;
@@ -283,20 +286,55 @@ pub enum SingleOp {
 }
 
 /// The inits the library may answer itself when the appliance said they would succeed again
-/// (protocol version 3, [`m::PipelinedRequest`]).
+/// (protocol version 4, [`m::PipelinedRequest`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RepeatOp {
     /// `C_SignInit`.
     Sign = 0,
     /// `C_VerifyInit`.
     Verify = 1,
+    /// `C_EncryptInit`.
+    Encrypt = 2,
+    /// `C_DecryptInit`.
+    Decrypt = 3,
 }
+
+/// How many [`RepeatOp`]s there are.
+const REPEAT_OPS: usize = 4;
 
 impl RepeatOp {
     fn init_opcode(self) -> u16 {
         match self {
             Self::Sign => m::OP_SIGN_INIT,
             Self::Verify => m::OP_VERIFY_INIT,
+            Self::Encrypt => m::OP_ENCRYPT_INIT,
+            Self::Decrypt => m::OP_DECRYPT_INIT,
+        }
+    }
+
+    /// The encoded init request.
+    fn init(self, session: u64, mechanism: m::MechanismSpec, key: u64) -> Vec<u8> {
+        match self {
+            Self::Sign => m::encode(&m::SignInitRequest {
+                session,
+                mechanism,
+                key,
+            }),
+            Self::Verify => m::encode(&m::VerifyInitRequest {
+                session,
+                mechanism,
+                key,
+            }),
+            Self::Encrypt => m::encode(&m::EncryptInitRequest {
+                session,
+                mechanism,
+                key,
+            }),
+            Self::Decrypt => m::encode(&m::DecryptInitRequest {
+                session,
+                mechanism,
+                key,
+            }),
         }
     }
 
@@ -310,6 +348,14 @@ impl RepeatOp {
                     m::OP_VERIFY | m::OP_VERIFY_UPDATE | m::OP_VERIFY_FINAL
                 )
             }
+            m::OP_ENCRYPT_INIT => matches!(
+                call,
+                m::OP_ENCRYPT | m::OP_ENCRYPT_UPDATE | m::OP_ENCRYPT_FINAL
+            ),
+            m::OP_DECRYPT_INIT => matches!(
+                call,
+                m::OP_DECRYPT | m::OP_DECRYPT_UPDATE | m::OP_DECRYPT_FINAL
+            ),
             _ => false,
         }
     }
@@ -326,9 +372,9 @@ struct Repeatable {
 /// appliance.
 #[derive(Default)]
 struct Pipeline {
-    repeatable: [Option<Repeatable>; 2],
+    repeatable: [Option<Repeatable>; REPEAT_OPS],
     /// Whether each operation is known to have ended (its last call completed it).
-    idle: [bool; 2],
+    idle: [bool; REPEAT_OPS],
     /// An init answered here and not sent yet: its opcode and encoded request, and the
     /// connection of the session. It goes with the next call of its operation, or alone
     /// before any other call of the session.
@@ -794,24 +840,34 @@ impl Client {
         let pending = lock(&self.pipelines)
             .get_mut(&handle)
             .and_then(|p| p.pending.take());
-        self.with_session(handle, |conn, remote| match pending {
-            Some(p) if RepeatOp::carries(p.opcode, Q::OPCODE) => {
-                request_pipelined(conn, p.opcode, p.init, &build(remote))
+        self.with_session(handle, |conn, remote| {
+            let call = build(remote);
+            match pending {
+                Some(p) if RepeatOp::carries(p.opcode, Q::OPCODE) => {
+                    let mut encoded = m::encode(&call);
+                    if encoded.len() <= m::MAX_BLOB && p.init.len() <= m::MAX_BLOB {
+                        return request_pipelined::<Q, A>(conn, p.opcode, p.init, encoded);
+                    }
+                    // Too long to travel inside a pipelined request: the init goes first.
+                    encoded.zeroize();
+                    let _ = p.conn.call(p.opcode, &p.init);
+                }
+                Some(p) => {
+                    // Owed before this call; its answer was given already.
+                    let _ = p.conn.call(p.opcode, &p.init);
+                }
+                None => {}
             }
-            Some(p) => {
-                // Owed before this call; its answer was given already.
-                let _ = p.conn.call(p.opcode, &p.init);
-                request(conn, &build(remote))
-            }
-            None => request(conn, &build(remote)),
+            request(conn, &call)
         })
     }
 
-    /// Answers `C_SignInit`/`C_VerifyInit` here when the appliance said the same init is
-    /// bound to succeed again and the session's operation is known to have ended: the init
-    /// goes to the appliance with the next call of the session (one round trip instead of
-    /// two). Returns the single-part length rule of the earlier answer; `None`: the appliance
-    /// must be asked.
+    /// Answers `C_SignInit`, `C_VerifyInit`, `C_EncryptInit` or `C_DecryptInit` here when the
+    /// appliance said the same init (or one whose parameter differs only where init does not
+    /// look, [`crate::mechanism::same_init_checks`]) is bound to succeed again and the
+    /// session's operation is known to have ended: the init goes to the appliance with the
+    /// next call of the session (one round trip instead of two). Returns the single-part
+    /// length rule of the earlier answer; `None`: the appliance must be asked.
     pub fn init_locally(
         &self,
         handle: u64,
@@ -828,22 +884,17 @@ impl Client {
         if !p.idle[op as usize] || p.pending.is_some() || grant.key != key {
             return None;
         }
-        if grant.mechanism != *mechanism {
+        if grant.mechanism.mechanism != mechanism.mechanism
+            || !crate::mechanism::same_init_checks(
+                mechanism.mechanism,
+                &grant.mechanism.params,
+                &mechanism.params,
+            )
+        {
             return None;
         }
         let single = grant.single;
-        let init = match op {
-            RepeatOp::Sign => m::encode(&m::SignInitRequest {
-                session: remote,
-                mechanism: mechanism.clone(),
-                key,
-            }),
-            RepeatOp::Verify => m::encode(&m::VerifyInitRequest {
-                session: remote,
-                mechanism: mechanism.clone(),
-                key,
-            }),
-        };
+        let init = op.init(remote, mechanism.clone(), key);
         p.pending = Some(Pending {
             conn,
             opcode: op.init_opcode(),
@@ -886,7 +937,7 @@ impl Client {
     fn settle_pipelines(&self) {
         let mut pipelines = lock(&self.pipelines);
         for p in pipelines.values_mut() {
-            p.repeatable = [None, None];
+            p.repeatable = Default::default();
             if let Some(owed) = p.pending.take() {
                 // The init's answer was given already; a failure here leaves the operation
                 // not started, as the next call of the session will say.

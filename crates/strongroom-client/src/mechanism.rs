@@ -167,3 +167,102 @@ pub fn pbkdf2(
             .into_vec(),
     )
 }
+
+const CKM_AES_CBC: u64 = 0x1082;
+const CKM_AES_CBC_PAD: u64 = 0x1085;
+const CKM_AES_CTR: u64 = 0x1086;
+const CKM_AES_GCM: u64 = 0x1087;
+
+/// Whether the appliance's checks at init come to the same answer for mechanism `ckm` with
+/// parameter `a` as with parameter `b`. True when they are equal, and where they differ only
+/// in values init does not look at: the bytes of a CBC IV or CTR counter block, the bytes of
+/// a GCM IV of the same length, GCM's additional data. The output lengths of the operation
+/// are the same too (the GCM tag length is compared).
+pub fn same_init_checks(ckm: u64, a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    match ckm {
+        CKM_AES_CBC | CKM_AES_CBC_PAD => a.len() == 16 && b.len() == 16,
+        // ulCounterBits then the 16-byte block.
+        CKM_AES_CTR => a.len() == 24 && b.len() == 24 && a[..8] == b[..8],
+        CKM_AES_GCM => match (gcm_shape(a), gcm_shape(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// What init checks of a canonical `CK_GCM_PARAMS`: the IV's length, `ulIvBits` and
+/// `ulTagBits`. `None` if the bytes are not one (the appliance would say why).
+fn gcm_shape(p: &[u8]) -> Option<(usize, u64, u64)> {
+    fn ulong(p: &[u8], at: usize) -> Option<u64> {
+        let b = p.get(at..at.checked_add(8)?)?;
+        Some(u64::from_le_bytes(b.try_into().ok()?))
+    }
+    let iv_len = usize::try_from(ulong(p, 0)?).ok()?;
+    let at = 8usize.checked_add(iv_len)?;
+    let iv_bits = ulong(p, at)?;
+    let aad_len = usize::try_from(ulong(p, at.checked_add(8)?)?).ok()?;
+    let at = at.checked_add(16)?.checked_add(aad_len)?;
+    let tag_bits = ulong(p, at)?;
+    (p.len() == at.checked_add(8)?).then_some((iv_len, iv_bits, tag_bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_values_init_does_not_check_may_differ() {
+        let gcm12 = |iv: u8, aad: &[u8], tag| gcm(&[iv; 12], 96, aad, tag);
+        assert!(same_init_checks(
+            CKM_AES_GCM,
+            &gcm12(1, b"", 128),
+            &gcm12(2, b"aad", 128)
+        ));
+        assert!(!same_init_checks(
+            CKM_AES_GCM,
+            &gcm12(1, b"", 128),
+            &gcm12(1, b"", 96)
+        ));
+        assert!(!same_init_checks(
+            CKM_AES_GCM,
+            &gcm12(1, b"", 128),
+            &gcm(&[1; 16], 128, b"", 128)
+        ));
+        assert!(!same_init_checks(
+            CKM_AES_GCM,
+            &gcm12(1, b"", 128),
+            &gcm(&[1; 12], 0, b"", 128)
+        ));
+        // Not a CK_GCM_PARAMS: only the same bytes match.
+        let mut cut = gcm12(1, b"", 128);
+        cut.pop();
+        assert!(!same_init_checks(CKM_AES_GCM, &gcm12(1, b"", 128), &cut));
+        assert!(same_init_checks(CKM_AES_GCM, &cut, &cut));
+        let mut long = gcm12(1, b"", 128);
+        long.push(0);
+        assert!(!same_init_checks(CKM_AES_GCM, &gcm12(1, b"", 128), &long));
+
+        assert!(same_init_checks(CKM_AES_CBC, &[1; 16], &[2; 16]));
+        assert!(same_init_checks(CKM_AES_CBC_PAD, &[1; 16], &[2; 16]));
+        assert!(!same_init_checks(CKM_AES_CBC, &[1; 16], &[2; 15]));
+        assert!(same_init_checks(
+            CKM_AES_CTR,
+            &ctr(32, &[1; 16]),
+            &ctr(32, &[2; 16])
+        ));
+        assert!(!same_init_checks(
+            CKM_AES_CTR,
+            &ctr(32, &[1; 16]),
+            &ctr(64, &[1; 16])
+        ));
+        // Every other mechanism: equal parameters only.
+        let pss = |salt| super::pss(0x250, 2, salt);
+        assert!(same_init_checks(0x43, &pss(32), &pss(32)));
+        assert!(!same_init_checks(0x43, &pss(32), &pss(20)));
+        assert!(!same_init_checks(0x1081, &[1; 16], &[2; 16]));
+    }
+}

@@ -60,3 +60,58 @@ fn mechanism_parameters_parse_as_the_module_reads_them() {
     round_trip(0x3b0, &pbkdf2);
     round_trip(0x1085, &[3; 16]); // CKM_AES_CBC_PAD: the IV
 }
+
+mod init_checks {
+    use proptest::prelude::*;
+    use strongroom_client::mechanism::{self as p, same_init_checks};
+    use strongroom_module::Mechanism;
+
+    /// What the appliance's init makes of a parameter: refused, or the output length of a
+    /// 100-byte input (the tag length for GCM).
+    fn judged(ckm: u64, params: &[u8]) -> Option<usize> {
+        match Mechanism::parse(ckm, params).ok()? {
+            Mechanism::AesGcm(g) => Some(100 + g.tag_len()),
+            _ => Some(100),
+        }
+    }
+
+    fn gcm() -> impl Strategy<Value = Vec<u8>> {
+        (
+            0usize..18,
+            prop_oneof![Just(None), (0u64..140).prop_map(Some)],
+            proptest::collection::vec(any::<u8>(), 0..4),
+            prop_oneof![(0u64..140), Just(96), Just(128)],
+            any::<u8>(),
+        )
+            .prop_map(|(iv_len, iv_bits, aad, tag_bits, fill)| {
+                let iv_bits = iv_bits.unwrap_or(8 * iv_len as u64);
+                p::gcm(&vec![fill; iv_len], iv_bits, &aad, tag_bits)
+            })
+    }
+
+    fn iv_like() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 14..18),
+            (0u64..140, any::<[u8; 16]>()).prop_map(|(bits, cb)| p::ctr(bits, &cb)),
+        ]
+    }
+
+    proptest! {
+        /// Parameters the library takes as equivalent at init are judged alike by the
+        /// appliance: both refused, or both accepted with the same output lengths.
+        #[test]
+        fn equivalent_parameters_are_judged_alike(
+            a in gcm(), b in gcm(), c in iv_like(), d in iv_like(),
+        ) {
+            const GCM: u64 = 0x1087;
+            if same_init_checks(GCM, &a, &b) {
+                prop_assert_eq!(judged(GCM, &a), judged(GCM, &b));
+            }
+            for ckm in [0x1082u64, 0x1085, 0x1086] {
+                if same_init_checks(ckm, &c, &d) {
+                    prop_assert_eq!(judged(ckm, &c), judged(ckm, &d));
+                }
+            }
+        }
+    }
+}

@@ -223,9 +223,10 @@ pub const HELLO_MAGIC: [u8; 4] = *b"SRNT";
 /// length query ([`crate::messages::OutputLength`]), so that the library answers it itself.
 /// Version 3: those of `C_SignInit` and `C_VerifyInit` also say whether the same init is bound
 /// to succeed again, and the library may then answer it itself and send it with the next call
-/// of the operation ([`crate::messages::PipelinedRequest`]). A peer of an earlier version is
-/// refused at the hello, with both ranges in the error.
-pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 3..=3;
+/// of the operation ([`crate::messages::PipelinedRequest`]). Version 4: so do those of
+/// `C_EncryptInit` and `C_DecryptInit`. A peer of an earlier version is refused at the hello,
+/// with both ranges in the error.
+pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 4..=4;
 
 /// The hello payload: the range of protocol versions the sender speaks, or (from the
 /// appliance) the one version chosen (`min == max`).

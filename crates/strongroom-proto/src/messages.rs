@@ -661,9 +661,10 @@ messages! {
         repeatable: bool,
     }
 
-    /// A `C_SignInit` or `C_VerifyInit` request (`init`, of opcode `init_opcode`) that the
-    /// library answered itself, run by the appliance just before the call it comes with
-    /// (`call`, of opcode `call_opcode`, a call of the same operation on the same session).
+    /// A `C_SignInit`, `C_VerifyInit`, `C_EncryptInit` or `C_DecryptInit` request (`init`, of
+    /// opcode `init_opcode`) that the library answered itself, run by the appliance just
+    /// before the call it comes with (`call`, of opcode `call_opcode`, a call of the same
+    /// operation on the same session).
     /// The answer is the call's; if the init fails after all, it is a
     /// [`PipelinedInitFailed`] and the call is not run.
     PipelinedRequest = OP_PIPELINED => {
@@ -764,7 +765,14 @@ messages! {
     /// `C_EncryptInit` request.
     EncryptInitRequest = OP_ENCRYPT_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_EncryptInit` response.
-    EncryptInitResponse = OP_ENCRYPT_INIT => { single_output: Option<OutputLength> }
+    EncryptInitResponse = OP_ENCRYPT_INIT => {
+        /// How `C_Encrypt` answers a length query.
+        single_output: Option<OutputLength>,
+        /// Whether the same `C_EncryptInit` is bound to succeed again, as in
+        /// [`SignInitResponse::repeatable`]; with a parameter differing only where the
+        /// appliance does not look at init (an IV's bytes, GCM's additional data).
+        repeatable: bool,
+    }
 
     /// `C_Encrypt` request; `capacity` as in [`SignRequest`].
     EncryptRequest = OP_ENCRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
@@ -784,7 +792,12 @@ messages! {
     /// `C_DecryptInit` request.
     DecryptInitRequest = OP_DECRYPT_INIT => { session: u64, mechanism: MechanismSpec, key: u64 }
     /// `C_DecryptInit` response.
-    DecryptInitResponse = OP_DECRYPT_INIT => { single_output: Option<OutputLength> }
+    DecryptInitResponse = OP_DECRYPT_INIT => {
+        /// How `C_Decrypt` answers a length query.
+        single_output: Option<OutputLength>,
+        /// As [`EncryptInitResponse::repeatable`].
+        repeatable: bool,
+    }
 
     /// `C_Decrypt` request; `capacity` as in [`SignRequest`].
     DecryptRequest = OP_DECRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }

@@ -987,3 +987,149 @@ fn inits_said_repeatable_are_run_with_the_call_they_come_with() {
         call(&conn, &m::GenerateRandomRequest { session: s, len: 8 }).expect("still served");
     assert_eq!(r.data.len(), 8);
 }
+
+#[test]
+fn cipher_inits_said_repeatable_are_run_with_the_call_they_come_with() {
+    use strongroom_proto::ckr;
+    let (_app, conn, _serial, s) = ready();
+    let token_key = aes_key(&conn, s, "token", false);
+    let r: m::GenerateKeyResponse = call(
+        &conn,
+        &m::GenerateKeyRequest {
+            session: s,
+            mechanism: plain(CKM_AES_KEY_GEN),
+            template: template(vec![
+                Attribute::from_ulong(CKA_VALUE_LEN, 32),
+                Attribute::from_bool(CKA_ENCRYPT, true),
+                Attribute::from_bool(CKA_DECRYPT, true),
+            ]),
+        },
+    )
+    .expect("session AES key");
+    let key = r.key;
+    let encrypt_init = |mech: &Mechanism, key| m::EncryptInitRequest {
+        session: s,
+        mechanism: spec(mech),
+        key,
+    };
+    let decrypt_init = |mech: &Mechanism, key| m::DecryptInitRequest {
+        session: s,
+        mechanism: spec(mech),
+        key,
+    };
+    let encrypt = |data: &[u8]| m::EncryptRequest {
+        session: s,
+        data: data.to_vec(),
+        capacity: Some(4096),
+    };
+    let decrypt = |data: &[u8]| m::DecryptRequest {
+        session: s,
+        data: data.to_vec(),
+        capacity: Some(4096),
+    };
+
+    // Repeatable for the application's session key only, with the length rule as before.
+    let r: m::EncryptInitResponse = call(&conn, &encrypt_init(&gcm(1), key)).expect("encrypt init");
+    assert!(r.repeatable);
+    assert!(r.single_output.is_some());
+    let _: m::EncryptResponse = call(&conn, &encrypt(b"one")).expect("encrypt");
+    let r: m::EncryptInitResponse =
+        call(&conn, &encrypt_init(&gcm(1), token_key)).expect("encrypt init");
+    assert!(!r.repeatable);
+    let _: m::EncryptResponse = call(&conn, &encrypt(b"two")).expect("encrypt");
+    let r: m::DecryptInitResponse = call(&conn, &decrypt_init(&gcm(1), key)).expect("decrypt init");
+    assert!(r.repeatable);
+    let e = call::<_, m::DecryptResponse>(&conn, &decrypt(&[0; 20])).expect_err("bad tag");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(e.code).ckr(),
+        ckr::CKR_ENCRYPTED_DATA_INVALID
+    );
+
+    // GCM with a new IV each time, encryption and decryption each one request.
+    let message = vec![0x3C; 1000];
+    let frame = pipelined(&conn, &encrypt_init(&gcm(7), key), &encrypt(&message));
+    assert_eq!(frame.opcode, m::OP_ENCRYPT, "{frame:?}");
+    let sealed = data(
+        m::decode::<m::EncryptResponse>(&frame.payload)
+            .expect("answer")
+            .output,
+    );
+    assert_eq!(sealed.len(), message.len() + 16);
+    let frame = pipelined(&conn, &decrypt_init(&gcm(7), key), &decrypt(&sealed));
+    assert_eq!(frame.opcode, m::OP_DECRYPT, "{frame:?}");
+    let opened = data(
+        m::decode::<m::DecryptResponse>(&frame.payload)
+            .expect("answer")
+            .output,
+    );
+    assert_eq!(opened, message);
+    // Under another IV the tag does not check, and the operation has ended.
+    let frame = pipelined(&conn, &decrypt_init(&gcm(8), key), &decrypt(&sealed));
+    assert_eq!(error_code(&frame), ckr::CKR_ENCRYPTED_DATA_INVALID);
+    let e = call::<_, m::DecryptResponse>(&conn, &decrypt(&sealed)).expect_err("ended");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(e.code).ckr(),
+        ckr::CKR_OPERATION_NOT_INITIALIZED
+    );
+
+    // Multi-part CBC: the init comes with the first update; the operation goes on.
+    let cbc = Mechanism::AesCbc([9; 16]);
+    let frame = pipelined(
+        &conn,
+        &encrypt_init(&cbc, key),
+        &m::EncryptUpdateRequest {
+            session: s,
+            data: vec![1; 40],
+            capacity: Some(64),
+        },
+    );
+    assert_eq!(frame.opcode, m::OP_ENCRYPT_UPDATE, "{frame:?}");
+    let first = data(
+        m::decode::<m::EncryptUpdateResponse>(&frame.payload)
+            .expect("answer")
+            .output,
+    );
+    assert_eq!(first.len(), 32);
+    let r: m::EncryptUpdateResponse = call(
+        &conn,
+        &m::EncryptUpdateRequest {
+            session: s,
+            data: vec![1; 8],
+            capacity: Some(64),
+        },
+    )
+    .expect("second part");
+    assert_eq!(data(r.output).len(), 16);
+    let r: m::EncryptFinalResponse = call(
+        &conn,
+        &m::EncryptFinalRequest {
+            session: s,
+            capacity: Some(64),
+        },
+    )
+    .expect("final");
+    assert!(data(r.output).is_empty());
+
+    // An init whose parameter the appliance refuses: its code, and nothing is encrypted.
+    let bad_iv = Mechanism::AesGcm(GcmParams {
+        iv: vec![1; 12],
+        iv_bits: 95,
+        aad: vec![],
+        tag_bits: 128,
+    });
+    let frame = pipelined(&conn, &encrypt_init(&bad_iv, key), &encrypt(b"three"));
+    assert_eq!(frame.opcode, m::OP_PIPELINED, "{frame:?}");
+    let failed: m::PipelinedInitFailed = m::decode(&frame.payload).expect("init failure");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(failed.code).ckr(),
+        ckr::CKR_MECHANISM_PARAM_INVALID
+    );
+    let e = call::<_, m::EncryptResponse>(&conn, &encrypt(b"three")).expect_err("no operation");
+    assert_eq!(
+        strongroom_proto::RetCode::from_u32(e.code).ckr(),
+        ckr::CKR_OPERATION_NOT_INITIALIZED
+    );
+    // An encryption init with a decryption call is refused.
+    let frame = pipelined(&conn, &encrypt_init(&gcm(2), key), &decrypt(&sealed));
+    assert_eq!(error_code(&frame), ckr::CKR_ARGUMENTS_BAD);
+}

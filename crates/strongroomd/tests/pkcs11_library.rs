@@ -486,3 +486,38 @@ fn sessions_end_with_an_appliance_restart_and_the_next_call_reconnects() {
         },
     );
 }
+
+#[test]
+fn inits_answered_by_the_library_serve_inputs_up_to_the_limit() {
+    isolated(
+        "inits_answered_by_the_library_serve_inputs_up_to_the_limit",
+        |conf| {
+            let setup = Setup::start(conf);
+            let p = setup.pkcs11();
+            let (_, s) = prepare(&p);
+            // A session key: the library answers the second init of each operation itself
+            // and sends it with the call, unless the two do not fit in one request.
+            let key = aes_key(&s, false);
+            let limit = strongroom_proto::messages::MAX_BLOB;
+            for len in [1000, limit - 16] {
+                let plain: Vec<u8> = (0..=250u8).cycle().take(len).collect();
+                let mut sealed = Vec::new();
+                for iv_byte in [1u8, 2, 3] {
+                    let mut iv = [iv_byte; 12];
+                    let params = GcmParams::new(&mut iv, b"", 128.into()).expect("GCM params");
+                    let mech = Mechanism::AesGcm(params);
+                    let out = s.encrypt(&mech, key, &plain).expect("encrypt");
+                    assert_eq!(out.len(), len + 16);
+                    let back = s.decrypt(&mech, key, &out).expect("decrypt");
+                    assert!(back == plain, "round trip of {len} bytes");
+                    sealed.push(out);
+                }
+                // A new IV each time: new ciphertexts.
+                assert!(sealed[0] != sealed[1] && sealed[1] != sealed[2]);
+            }
+            drop(s);
+            p.finalize().expect("C_Finalize");
+            drop(setup);
+        },
+    );
+}

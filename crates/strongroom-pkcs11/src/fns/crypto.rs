@@ -50,7 +50,9 @@ impl Op {
         match self {
             Self::Sign => Some(RepeatOp::Sign),
             Self::Verify => Some(RepeatOp::Verify),
-            _ => None,
+            Self::Encrypt => Some(RepeatOp::Encrypt),
+            Self::Decrypt => Some(RepeatOp::Decrypt),
+            Self::Digest => None,
         }
     }
 }
@@ -112,6 +114,67 @@ fn end(c: &Client, session: u64, op: Op) {
     };
 }
 
+/// The answer of an init the library may answer itself ([`Client::init_locally`]).
+trait RepeatableAnswer: Message {
+    /// How the single-part call answers a length query, and whether the init is repeatable.
+    fn said(&self) -> (Option<m::OutputLength>, bool);
+}
+
+impl RepeatableAnswer for m::SignInitResponse {
+    fn said(&self) -> (Option<m::OutputLength>, bool) {
+        (self.single_output, self.repeatable)
+    }
+}
+
+impl RepeatableAnswer for m::VerifyInitResponse {
+    fn said(&self) -> (Option<m::OutputLength>, bool) {
+        (None, self.repeatable)
+    }
+}
+
+impl RepeatableAnswer for m::EncryptInitResponse {
+    fn said(&self) -> (Option<m::OutputLength>, bool) {
+        (self.single_output, self.repeatable)
+    }
+}
+
+impl RepeatableAnswer for m::DecryptInitResponse {
+    fn said(&self) -> (Option<m::OutputLength>, bool) {
+        (self.single_output, self.repeatable)
+    }
+}
+
+/// Starts `op`: answered here, and sent with the next call of the operation, when the
+/// appliance said this init would succeed again (see [`Client::init_locally`]); else asked
+/// of the appliance with the request `build` makes (session, mechanism, key).
+fn repeatable_init<Q: Message, A: RepeatableAnswer>(
+    session: u64,
+    mech: MechPtr,
+    key: CK_OBJECT_HANDLE,
+    op: Op,
+    repeat: RepeatOp,
+    build: impl FnOnce(u64, MechanismSpec, u64) -> Q,
+) -> Result<()> {
+    let c = open(session)?;
+    let Some(spec) = mech.spec()? else {
+        return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
+    };
+    let key = ul(key);
+    if let Some(single) = c.init_locally(session, repeat, &spec, key) {
+        if let Some(kind) = op.single() {
+            c.set_single_output(session, kind, single);
+        }
+        return Ok(());
+    }
+    let r: A = c.session_call(session, |session| build(session, spec.clone(), key))?;
+    let (single, repeatable) = r.said();
+    if let Some(kind) = op.single() {
+        c.set_single_output(session, kind, single);
+    }
+    c.init_answered(session, repeat, &spec, key, single, repeatable);
+    Ok(())
+}
+
 /// Starts an operation: a null mechanism asks to cancel the active one, which the appliance
 /// cannot do yet (`CKR_OPERATION_CANCEL_FAILED`). Returns the client and the answer.
 fn init<Q: Message, A: Message>(
@@ -142,6 +205,8 @@ fn output<Q: Message, A: Message>(
 ) -> Result<()> {
     let c = open(session)?;
     let kind = op.single();
+    // `C_*Update` calls have input; the final ones have none.
+    let completes = single || data.is_none();
     // Any call but a length query answered from it changes what the appliance would answer.
     let rule = kind.and_then(|k| c.take_single_output(session, k));
     let args = data
@@ -156,8 +221,8 @@ fn output<Q: Message, A: Message>(
     let answer = c
         .session_call::<Q, A>(session, |s| build(s, data.to_vec(), capacity))
         .map(take);
-    if let (Some(kind), Ok(m::OutputData::Data(_))) = (op.repeat(), &answer) {
-        // An output delivered ends the operation.
+    if let (Some(kind), Ok(m::OutputData::Data(_)), true) = (op.repeat(), &answer, completes) {
+        // The output of a single-part or final call delivered ends the operation.
         c.op_completed(session, kind);
     }
     out.deliver(answer)
@@ -188,17 +253,20 @@ fn plain<Q: Message, A: Message>(
 
 // ---------------------------------------------------------------- encryption (5.8)
 
-/// `C_EncryptInit`.
+/// `C_EncryptInit`: answered here when the appliance said it would succeed again.
 pub(crate) fn encrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    let (c, r) = init::<_, m::EncryptInitResponse>(session, mech, |session, mechanism| {
-        m::EncryptInitRequest {
+    repeatable_init::<_, m::EncryptInitResponse>(
+        session,
+        mech,
+        key,
+        Op::Encrypt,
+        RepeatOp::Encrypt,
+        |session, mechanism, key| m::EncryptInitRequest {
             session,
             mechanism,
-            key: ul(key),
-        }
-    })?;
-    c.set_single_output(session, SingleOp::Encrypt, r.single_output);
-    Ok(())
+            key,
+        },
+    )
 }
 
 /// `C_Encrypt`.
@@ -250,17 +318,20 @@ pub(crate) fn encrypt_final(session: u64, out: OutBytes) -> Result<()> {
 
 // ---------------------------------------------------------------- decryption (5.9)
 
-/// `C_DecryptInit`.
+/// `C_DecryptInit`: answered here when the appliance said it would succeed again.
 pub(crate) fn decrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    let (c, r) = init::<_, m::DecryptInitResponse>(session, mech, |session, mechanism| {
-        m::DecryptInitRequest {
+    repeatable_init::<_, m::DecryptInitResponse>(
+        session,
+        mech,
+        key,
+        Op::Decrypt,
+        RepeatOp::Decrypt,
+        |session, mechanism, key| m::DecryptInitRequest {
             session,
             mechanism,
-            key: ul(key),
-        }
-    })?;
-    c.set_single_output(session, SingleOp::Decrypt, r.single_output);
-    Ok(())
+            key,
+        },
+    )
 }
 
 /// `C_Decrypt`.
@@ -368,33 +439,20 @@ pub(crate) fn digest_final(session: u64, out: OutBytes) -> Result<()> {
 
 // ---------------------------------------------------------------- signing (5.11)
 
-/// `C_SignInit`. Answered here, and sent with the next call of the operation, when the
-/// appliance said this init would succeed again (see [`Client::init_locally`]).
+/// `C_SignInit`: answered here when the appliance said it would succeed again.
 pub(crate) fn sign_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    let c = open(session)?;
-    let Some(spec) = mech.spec()? else {
-        return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
-    };
-    let key = ul(key);
-    if let Some(single) = c.init_locally(session, RepeatOp::Sign, &spec, key) {
-        c.set_single_output(session, SingleOp::Sign, single);
-        return Ok(());
-    }
-    let r: m::SignInitResponse = c.session_call(session, |session| m::SignInitRequest {
+    repeatable_init::<_, m::SignInitResponse>(
         session,
-        mechanism: spec.clone(),
+        mech,
         key,
-    })?;
-    c.set_single_output(session, SingleOp::Sign, r.single_output);
-    c.init_answered(
-        session,
+        Op::Sign,
         RepeatOp::Sign,
-        &spec,
-        key,
-        r.single_output,
-        r.repeatable,
-    );
-    Ok(())
+        |session, mechanism, key| m::SignInitRequest {
+            session,
+            mechanism,
+            key,
+        },
+    )
 }
 
 /// `C_Sign`.
@@ -439,25 +497,20 @@ pub(crate) fn sign_final(session: u64, out: OutBytes) -> Result<()> {
 
 // ---------------------------------------------------------------- verifying (5.13)
 
-/// `C_VerifyInit`.
+/// `C_VerifyInit`: answered here when the appliance said it would succeed again.
 pub(crate) fn verify_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> Result<()> {
-    let c = open(session)?;
-    let Some(spec) = mech.spec()? else {
-        return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
-    };
-    let key = ul(key);
-    if c.init_locally(session, RepeatOp::Verify, &spec, key)
-        .is_some()
-    {
-        return Ok(());
-    }
-    let r: m::VerifyInitResponse = c.session_call(session, |session| m::VerifyInitRequest {
+    repeatable_init::<_, m::VerifyInitResponse>(
         session,
-        mechanism: spec.clone(),
+        mech,
         key,
-    })?;
-    c.init_answered(session, RepeatOp::Verify, &spec, key, None, r.repeatable);
-    Ok(())
+        Op::Verify,
+        RepeatOp::Verify,
+        |session, mechanism, key| m::VerifyInitRequest {
+            session,
+            mechanism,
+            key,
+        },
+    )
 }
 
 /// A verification call that ends the operation when it succeeds.

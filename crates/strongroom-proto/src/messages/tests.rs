@@ -185,9 +185,11 @@ fn every_message_round_trips() {
             block: 16,
             extra: 16,
         }),
+        repeatable: true,
     });
     round_trip(DecryptInitResponse {
         single_output: Some(OutputLength::Less(16)),
+        repeatable: false,
     });
     round_trip(DigestInitResponse {
         single_output: None,
@@ -214,6 +216,12 @@ fn every_message_round_trips() {
         init: vec![1, 2, 3],
         call_opcode: OP_SIGN,
         call: vec![4, 5],
+    });
+    round_trip(PipelinedRequest {
+        init_opcode: OP_DECRYPT_INIT,
+        init: vec![6],
+        call_opcode: OP_DECRYPT_FINAL,
+        call: Vec::new(),
     });
     round_trip(PipelinedInitFailed { code: 0xB3_0000 });
     round_trip(VerifyRequest {

@@ -277,6 +277,14 @@ fn pipelines(init: u16, call: u16) -> bool {
                 m::OP_VERIFY | m::OP_VERIFY_UPDATE | m::OP_VERIFY_FINAL
             )
         }
+        m::OP_ENCRYPT_INIT => matches!(
+            call,
+            m::OP_ENCRYPT | m::OP_ENCRYPT_UPDATE | m::OP_ENCRYPT_FINAL
+        ),
+        m::OP_DECRYPT_INIT => matches!(
+            call,
+            m::OP_DECRYPT | m::OP_DECRYPT_UPDATE | m::OP_DECRYPT_FINAL
+        ),
         _ => false,
     }
 }
@@ -883,11 +891,13 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
                 module.encrypt_init(id, sh(session), &mech, oh(key))?;
                 ok(&m::EncryptInitResponse {
                     single_output: single_output(&module, id, session, OutputOperation::Encrypt),
+                    repeatable: module.init_repeatable(id, sh(session), oh(key)),
                 })
             } else {
                 module.decrypt_init(id, sh(session), &mech, oh(key))?;
                 ok(&m::DecryptInitResponse {
                     single_output: single_output(&module, id, session, OutputOperation::Decrypt),
+                    repeatable: module.init_repeatable(id, sh(session), oh(key)),
                 })
             }
         }
