@@ -377,7 +377,7 @@ impl Target for P11Target {
             op: self.op,
             keys: self.keys.clone(),
             data: vec![0x42; self.size],
-            iv: GCM_IV,
+            iv: worker_iv(index),
             objects: self.objects.max(1),
             seed: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1),
         }))
@@ -416,6 +416,20 @@ impl P11Worker {
     }
 }
 
+/// The first GCM IV of worker `index` (decryption always uses [`GCM_IV`]).
+fn worker_iv(index: usize) -> [u8; 12] {
+    let mut iv = [0u8; 12];
+    iv[..4].copy_from_slice(&u32::try_from(index).unwrap_or(u32::MAX).to_le_bytes());
+    iv
+}
+
+/// Advances the counter in the last 8 bytes of `iv`.
+fn next_iv(iv: &mut [u8; 12]) {
+    let mut counter = [0u8; 8];
+    counter.copy_from_slice(&iv[4..]);
+    iv[4..].copy_from_slice(&u64::from_le_bytes(counter).wrapping_add(1).to_le_bytes());
+}
+
 fn once(
     session: &Session,
     op: Op,
@@ -436,12 +450,21 @@ fn once(
         Op::RsaVerify(..) | Op::EcdsaVerify(_) => session
             .verify(&mechanism(op, iv)?, key(keys.public)?, data, &keys.input)
             .map_err(ck("C_Verify")),
-        Op::AesEncrypt(_) => session
-            .encrypt(&mechanism(op, iv)?, key(keys.secret)?, data)
-            .map(drop)
-            .map_err(ck("C_Encrypt")),
+        Op::AesEncrypt(_) => {
+            // A new GCM IV for every encryption, as an application must use: the worker's
+            // number, then a counter.
+            next_iv(iv);
+            session
+                .encrypt(&mechanism(op, iv)?, key(keys.secret)?, data)
+                .map(drop)
+                .map_err(ck("C_Encrypt"))
+        }
         Op::AesDecrypt(_) => session
-            .decrypt(&mechanism(op, iv)?, key(keys.secret)?, &keys.input)
+            .decrypt(
+                &mechanism(op, &mut GCM_IV.clone())?,
+                key(keys.secret)?,
+                &keys.input,
+            )
             .map(drop)
             .map_err(ck("C_Decrypt")),
         Op::Random => {

@@ -397,7 +397,7 @@ impl Bounded for Vec<RoleEntry> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttrValue {
     /// The value in the module's canonical encoding.
-    Value(Vec<u8>),
+    Value(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Hidden: the key is sensitive or unextractable (`CKR_ATTRIBUTE_SENSITIVE`).
     Sensitive,
     /// The object has no such attribute (`CKR_ATTRIBUTE_TYPE_INVALID`).
@@ -420,6 +420,7 @@ pub struct MechanismSpec {
     /// `CK_MECHANISM_TYPE`.
     pub mechanism: u64,
     /// `Mechanism::encode_params` bytes (empty for none).
+    #[serde(with = "serde_bytes")]
     pub params: Vec<u8>,
 }
 
@@ -467,7 +468,7 @@ pub enum OutputData {
     /// The caller asked for the length: at most this many bytes.
     Length(u64),
     /// The output.
-    Data(Vec<u8>),
+    Data(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 impl Default for OutputData {
@@ -526,7 +527,14 @@ messages! {
     /// `C_InitToken` request: initializes the partition and its Partition SO. `domain` is the
     /// partition's cloning domain; `None` (all a plain PKCS#11 `C_InitToken` can give) means
     /// the default domain, as the reference's `partition init -defaultdomain`.
-    InitTokenRequest = OP_INIT_TOKEN => { serial: u64, so_pin: Vec<u8>, label: String, domain: Option<Vec<u8>> }
+    InitTokenRequest = OP_INIT_TOKEN => {
+        serial: u64,
+        #[serde(with = "serde_bytes")]
+        so_pin: Vec<u8>,
+        label: String,
+        #[serde(with = "serde_bytes")]
+        domain: Option<Vec<u8>>,
+    }
     /// `C_InitToken` response.
     InitTokenResponse = OP_INIT_TOKEN => {}
 
@@ -551,7 +559,12 @@ messages! {
     GetSessionInfoResponse = OP_GET_SESSION_INFO => { serial: u64, state: u64, flags: u64 }
 
     /// `C_Login` request; `user_type` as in the module documentation (`CKU_*`).
-    LoginRequest = OP_LOGIN => { session: u64, user_type: u64, pin: Vec<u8> }
+    LoginRequest = OP_LOGIN => {
+        session: u64,
+        user_type: u64,
+        #[serde(with = "serde_bytes")]
+        pin: Vec<u8>,
+    }
     /// `C_Login` response.
     LoginResponse = OP_LOGIN => {}
 
@@ -561,12 +574,22 @@ messages! {
     LogoutResponse = OP_LOGOUT => {}
 
     /// `C_InitPIN` request: the Partition SO initializes the Crypto Officer.
-    InitPinRequest = OP_INIT_PIN => { session: u64, pin: Vec<u8> }
+    InitPinRequest = OP_INIT_PIN => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        pin: Vec<u8>,
+    }
     /// `C_InitPIN` response.
     InitPinResponse = OP_INIT_PIN => {}
 
     /// `C_SetPIN` request.
-    SetPinRequest = OP_SET_PIN => { session: u64, old_pin: Vec<u8>, new_pin: Vec<u8> }
+    SetPinRequest = OP_SET_PIN => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        old_pin: Vec<u8>,
+        #[serde(with = "serde_bytes")]
+        new_pin: Vec<u8>,
+    }
     /// `C_SetPIN` response.
     SetPinResponse = OP_SET_PIN => {}
 
@@ -587,15 +610,26 @@ messages! {
     /// `C_GenerateRandom` request.
     GenerateRandomRequest = OP_GENERATE_RANDOM => { session: u64, len: u32 }
     /// `C_GenerateRandom` response.
-    GenerateRandomResponse = OP_GENERATE_RANDOM => { data: Vec<u8> }
+    GenerateRandomResponse = OP_GENERATE_RANDOM => {
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+    }
 
     /// `C_SeedRandom` request.
-    SeedRandomRequest = OP_SEED_RANDOM => { session: u64, seed: Vec<u8> }
+    SeedRandomRequest = OP_SEED_RANDOM => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        seed: Vec<u8>,
+    }
     /// `C_SeedRandom` response.
     SeedRandomResponse = OP_SEED_RANDOM => {}
 
     /// `C_CreateObject` request (`Template::encode` bytes).
-    CreateObjectRequest = OP_CREATE_OBJECT => { session: u64, template: Vec<u8> }
+    CreateObjectRequest = OP_CREATE_OBJECT => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        template: Vec<u8>,
+    }
     /// `C_CreateObject` response.
     CreateObjectResponse = OP_CREATE_OBJECT => { object: u64 }
 
@@ -617,13 +651,18 @@ messages! {
     SetAttributeValueRequest = OP_SET_ATTRIBUTE_VALUE => {
         session: u64,
         object: u64,
+        #[serde(with = "serde_bytes")]
         template: Vec<u8>,
     }
     /// `C_SetAttributeValue` response.
     SetAttributeValueResponse = OP_SET_ATTRIBUTE_VALUE => {}
 
     /// `C_FindObjectsInit` request (`Template::encode` bytes).
-    FindObjectsInitRequest = OP_FIND_OBJECTS_INIT => { session: u64, template: Vec<u8> }
+    FindObjectsInitRequest = OP_FIND_OBJECTS_INIT => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        template: Vec<u8>,
+    }
     /// `C_FindObjectsInit` response.
     FindObjectsInitResponse = OP_FIND_OBJECTS_INIT => {}
 
@@ -649,7 +688,12 @@ messages! {
     }
 
     /// `C_Sign` request; `capacity` is the caller's buffer length, `None` a length query.
-    SignRequest = OP_SIGN => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    SignRequest = OP_SIGN => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        capacity: Option<u64>,
+    }
     /// `C_Sign` response.
     SignResponse = OP_SIGN => { output: OutputData }
 
@@ -669,15 +713,23 @@ messages! {
     /// [`PipelinedInitFailed`] and the call is not run.
     PipelinedRequest = OP_PIPELINED => {
         init_opcode: u16,
+        #[serde(with = "serde_bytes")]
         init: Vec<u8>,
         call_opcode: u16,
+        #[serde(with = "serde_bytes")]
         call: Vec<u8>,
     }
     /// The answer to a [`PipelinedRequest`] whose init failed: its module return code.
     PipelinedInitFailed = OP_PIPELINED => { code: u32 }
 
     /// `C_Verify` request.
-    VerifyRequest = OP_VERIFY => { session: u64, data: Vec<u8>, signature: Vec<u8> }
+    VerifyRequest = OP_VERIFY => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+    }
     /// `C_Verify` response (a bad signature is an [`ErrorResponse`]).
     VerifyResponse = OP_VERIFY => {}
 
@@ -685,14 +737,21 @@ messages! {
     GenerateKeyPairRequest = OP_GENERATE_KEY_PAIR => {
         session: u64,
         mechanism: MechanismSpec,
+        #[serde(with = "serde_bytes")]
         public_template: Vec<u8>,
+        #[serde(with = "serde_bytes")]
         private_template: Vec<u8>,
     }
     /// `C_GenerateKeyPair` response.
     GenerateKeyPairResponse = OP_GENERATE_KEY_PAIR => { public_key: u64, private_key: u64 }
 
     /// `C_CopyObject` request (`Template::encode` bytes).
-    CopyObjectRequest = OP_COPY_OBJECT => { session: u64, object: u64, template: Vec<u8> }
+    CopyObjectRequest = OP_COPY_OBJECT => {
+        session: u64,
+        object: u64,
+        #[serde(with = "serde_bytes")]
+        template: Vec<u8>,
+    }
     /// `C_CopyObject` response.
     CopyObjectResponse = OP_COPY_OBJECT => { object: u64 }
 
@@ -702,7 +761,11 @@ messages! {
     GetObjectSizeResponse = OP_GET_OBJECT_SIZE => { size: u64 }
 
     /// `C_SignUpdate` request.
-    SignUpdateRequest = OP_SIGN_UPDATE => { session: u64, data: Vec<u8> }
+    SignUpdateRequest = OP_SIGN_UPDATE => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+    }
     /// `C_SignUpdate` response.
     SignUpdateResponse = OP_SIGN_UPDATE => {}
 
@@ -712,12 +775,20 @@ messages! {
     SignFinalResponse = OP_SIGN_FINAL => { output: OutputData }
 
     /// `C_VerifyUpdate` request.
-    VerifyUpdateRequest = OP_VERIFY_UPDATE => { session: u64, data: Vec<u8> }
+    VerifyUpdateRequest = OP_VERIFY_UPDATE => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+    }
     /// `C_VerifyUpdate` response.
     VerifyUpdateResponse = OP_VERIFY_UPDATE => {}
 
     /// `C_VerifyFinal` request.
-    VerifyFinalRequest = OP_VERIFY_FINAL => { session: u64, signature: Vec<u8> }
+    VerifyFinalRequest = OP_VERIFY_FINAL => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+    }
     /// `C_VerifyFinal` response (a bad signature is an [`ErrorResponse`]).
     VerifyFinalResponse = OP_VERIFY_FINAL => {}
 
@@ -725,6 +796,7 @@ messages! {
     GenerateKeyRequest = OP_GENERATE_KEY => {
         session: u64,
         mechanism: MechanismSpec,
+        #[serde(with = "serde_bytes")]
         template: Vec<u8>,
     }
     /// `C_GenerateKey` response.
@@ -746,7 +818,9 @@ messages! {
         session: u64,
         mechanism: MechanismSpec,
         unwrapping_key: u64,
+        #[serde(with = "serde_bytes")]
         wrapped: Vec<u8>,
+        #[serde(with = "serde_bytes")]
         template: Vec<u8>,
     }
     /// `C_UnwrapKey` response.
@@ -757,6 +831,7 @@ messages! {
         session: u64,
         mechanism: MechanismSpec,
         base_key: u64,
+        #[serde(with = "serde_bytes")]
         template: Vec<u8>,
     }
     /// `C_DeriveKey` response.
@@ -775,12 +850,22 @@ messages! {
     }
 
     /// `C_Encrypt` request; `capacity` as in [`SignRequest`].
-    EncryptRequest = OP_ENCRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    EncryptRequest = OP_ENCRYPT => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        capacity: Option<u64>,
+    }
     /// `C_Encrypt` response.
     EncryptResponse = OP_ENCRYPT => { output: OutputData }
 
     /// `C_EncryptUpdate` request.
-    EncryptUpdateRequest = OP_ENCRYPT_UPDATE => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    EncryptUpdateRequest = OP_ENCRYPT_UPDATE => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        capacity: Option<u64>,
+    }
     /// `C_EncryptUpdate` response.
     EncryptUpdateResponse = OP_ENCRYPT_UPDATE => { output: OutputData }
 
@@ -800,12 +885,22 @@ messages! {
     }
 
     /// `C_Decrypt` request; `capacity` as in [`SignRequest`].
-    DecryptRequest = OP_DECRYPT => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    DecryptRequest = OP_DECRYPT => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        capacity: Option<u64>,
+    }
     /// `C_Decrypt` response.
     DecryptResponse = OP_DECRYPT => { output: OutputData }
 
     /// `C_DecryptUpdate` request.
-    DecryptUpdateRequest = OP_DECRYPT_UPDATE => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    DecryptUpdateRequest = OP_DECRYPT_UPDATE => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        capacity: Option<u64>,
+    }
     /// `C_DecryptUpdate` response.
     DecryptUpdateResponse = OP_DECRYPT_UPDATE => { output: OutputData }
 
@@ -820,12 +915,21 @@ messages! {
     DigestInitResponse = OP_DIGEST_INIT => { single_output: Option<OutputLength> }
 
     /// `C_Digest` request; `capacity` as in [`SignRequest`].
-    DigestRequest = OP_DIGEST => { session: u64, data: Vec<u8>, capacity: Option<u64> }
+    DigestRequest = OP_DIGEST => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+        capacity: Option<u64>,
+    }
     /// `C_Digest` response.
     DigestResponse = OP_DIGEST => { output: OutputData }
 
     /// `C_DigestUpdate` request.
-    DigestUpdateRequest = OP_DIGEST_UPDATE => { session: u64, data: Vec<u8> }
+    DigestUpdateRequest = OP_DIGEST_UPDATE => {
+        session: u64,
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+    }
     /// `C_DigestUpdate` response.
     DigestUpdateResponse = OP_DIGEST_UPDATE => {}
 
@@ -840,19 +944,32 @@ messages! {
     RoleListResponse = OP_ROLE_LIST => { roles: Vec<RoleEntry> }
 
     /// `SR_RoleInit` request: `user_type` names the role to create.
-    RoleInitRequest = OP_ROLE_INIT => { session: u64, user_type: u64, pin: Vec<u8> }
+    RoleInitRequest = OP_ROLE_INIT => {
+        session: u64,
+        user_type: u64,
+        #[serde(with = "serde_bytes")]
+        pin: Vec<u8>,
+    }
     /// `SR_RoleInit` response.
     RoleInitResponse = OP_ROLE_INIT => {}
 
     /// `SR_RoleReset` request: `user_type` names the role to reset.
-    RoleResetRequest = OP_ROLE_RESET => { session: u64, user_type: u64, pin: Vec<u8> }
+    RoleResetRequest = OP_ROLE_RESET => {
+        session: u64,
+        user_type: u64,
+        #[serde(with = "serde_bytes")]
+        pin: Vec<u8>,
+    }
     /// `SR_RoleReset` response.
     RoleResetResponse = OP_ROLE_RESET => {}
 
     /// `SR_PartitionPolicies` request.
     PartitionPoliciesRequest = OP_PARTITION_POLICIES => { serial: u64 }
     /// `SR_PartitionPolicies` response: the `partition showpolicies` text (UTF-8).
-    PartitionPoliciesResponse = OP_PARTITION_POLICIES => { text: Vec<u8> }
+    PartitionPoliciesResponse = OP_PARTITION_POLICIES => {
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+    }
 
     /// `SR_ChangePartitionPolicy` request, by the Partition SO logged in on `session`.
     ChangePartitionPolicyRequest = OP_CHANGE_PARTITION_POLICY => {

@@ -550,3 +550,38 @@ fn output_length_rules() {
     assert_eq!(OutputLength::Less(16).for_input(40), 24);
     assert_eq!(OutputLength::Less(16).for_input(5), 0);
 }
+
+/// Byte fields travel as a length then the bytes, exactly as a sequence of `u8` does in
+/// postcard: peers that encode them either way understand each other.
+#[test]
+fn byte_fields_are_laid_out_as_byte_sequences() {
+    let data: Vec<u8> = (0..=255).cycle().take(300).collect();
+    let msg = SignRequest {
+        session: 5,
+        data: data.clone(),
+        capacity: Some(64),
+    };
+    let mut expected = vec![MESSAGE_VERSION, 5];
+    expected.extend(postcard::to_stdvec(&data).expect("a sequence of u8"));
+    expected.extend([1, 64]);
+    assert_eq!(encode(&msg), expected);
+    assert_eq!(&expected[2..4], &[0xAC, 0x02], "the length, a varint");
+    assert_eq!(decode::<SignRequest>(&expected).expect("decodes"), msg);
+
+    let out = SignResponse {
+        output: OutputData::Data(vec![7; 3]),
+    };
+    let mut expected = vec![MESSAGE_VERSION, 1];
+    expected.extend(postcard::to_stdvec(&vec![7u8; 3]).expect("a sequence of u8"));
+    assert_eq!(encode(&out), expected);
+    let init = InitTokenRequest {
+        serial: 1,
+        so_pin: b"pin".to_vec(),
+        label: "l".into(),
+        domain: Some(b"d".to_vec()),
+    };
+    assert_eq!(
+        encode(&init),
+        [MESSAGE_VERSION, 1, 3, b'p', b'i', b'n', 1, b'l', 1, 1, b'd']
+    );
+}
