@@ -77,7 +77,7 @@ pub(crate) const POLICY_CHANGE_KEY_ATTRIBUTES: u8 = 11;
 /// One stored attribute value. It may be key material: zeroized on drop, never printed.
 #[derive(PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct Value(Vec<u8>);
+pub(crate) struct Value(#[serde(with = "serde_bytes")] Vec<u8>);
 
 impl Drop for Value {
     fn drop(&mut self) {

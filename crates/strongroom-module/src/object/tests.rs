@@ -1344,3 +1344,14 @@ fn stored_objects_are_checked_when_read_back() {
     let text = format!("{k:?}");
     assert!(!text.contains("[1, 1"), "{text}");
 }
+
+/// Attribute values are stored as a length then the bytes, the layout of a sequence of `u8`:
+/// objects stored either way read back alike.
+#[test]
+fn values_are_stored_as_byte_sequences() {
+    let bytes: Vec<u8> = (0..=255).cycle().take(300).collect();
+    let stored = postcard::to_stdvec(&Value(bytes.clone())).expect("encode");
+    assert_eq!(stored, postcard::to_stdvec(&bytes).expect("a sequence of u8"));
+    let back: Value = postcard::from_bytes(&stored).expect("decode");
+    assert!(back == Value(bytes));
+}
