@@ -1351,7 +1351,10 @@ fn stored_objects_are_checked_when_read_back() {
 fn values_are_stored_as_byte_sequences() {
     let bytes: Vec<u8> = (0..=255).cycle().take(300).collect();
     let stored = postcard::to_stdvec(&Value(bytes.clone())).expect("encode");
-    assert_eq!(stored, postcard::to_stdvec(&bytes).expect("a sequence of u8"));
+    assert_eq!(
+        stored,
+        postcard::to_stdvec(&bytes).expect("a sequence of u8")
+    );
     let back: Value = postcard::from_bytes(&stored).expect("decode");
     assert!(back == Value(bytes));
 }
