@@ -131,6 +131,8 @@ static DECODERS: &[fn(&[u8])] = decoders![
     PartitionPoliciesResponse,
     ChangePartitionPolicyRequest,
     ChangePartitionPolicyResponse,
+    PipelinedRequest,
+    PipelinedInitFailed,
 ];
 
 fuzz_target!(|data: &[u8]| {
