@@ -388,8 +388,9 @@ struct Pending {
 }
 
 /// Calls after which no init is answered here until the appliance has answered one again:
-/// they may destroy or change a key, or end the login or the session an init relied on. Any
-/// init answered here and not sent yet is sent before them, in the order of the calls.
+/// they may destroy or change a key, end the login or the session an init relied on, or
+/// change the partition's policies or roles. Any init answered here and not sent yet is sent
+/// before them, in the order of the calls.
 fn invalidates(opcode: u16) -> bool {
     matches!(
         opcode,
@@ -399,6 +400,9 @@ fn invalidates(opcode: u16) -> bool {
             | m::OP_CLOSE_SESSION
             | m::OP_CLOSE_ALL_SESSIONS
             | m::OP_INIT_TOKEN
+            | m::OP_CHANGE_PARTITION_POLICY
+            | m::OP_ROLE_INIT
+            | m::OP_ROLE_RESET
     )
 }
 
