@@ -64,11 +64,42 @@ pub fn request<Q: Message, A: Message>(conn: &Connection, req: &Q) -> Result<A, 
     answer::<Q, A>(frame?)
 }
 
+/// What a call of an operation whose init the library answered itself returns when that init
+/// fails after all (`code`): the init's code when the call may return it (a session, login or
+/// device failure), else one that maps to `CKR_FUNCTION_FAILED`.
+fn init_failure(code: RetCode) -> Error {
+    let code = if matches!(
+        code.ckr(),
+        ckr::CKR_SESSION_HANDLE_INVALID
+            | ckr::CKR_SESSION_CLOSED
+            | ckr::CKR_USER_NOT_LOGGED_IN
+            | ckr::CKR_DEVICE_ERROR
+            | ckr::CKR_DEVICE_MEMORY
+            | ckr::CKR_DEVICE_REMOVED
+            | ckr::CKR_GENERAL_ERROR
+    ) {
+        code
+    } else {
+        ret::SR_RET_NOT_FOUND
+    };
+    Error::Module { code, needed: None }
+}
+
+/// Sends an init the library answered itself alone; `Some` with the appliance's code if it
+/// failed after all.
+fn send_owed(owed: &Pending) -> Option<RetCode> {
+    let frame = owed.conn.call(owed.opcode, &owed.init).ok()?;
+    if frame.opcode != m::OP_ERROR {
+        return None;
+    }
+    let e: m::ErrorResponse = m::decode(&frame.payload).ok()?;
+    Some(RetCode::from_u32(e.code))
+}
+
 /// Sends the encoded call `call` (a `Q`) with the init `init` (opcode `init_opcode`) that the
 /// library answered itself ([`m::PipelinedRequest`]) and decodes the call's answer. The call
-/// is zeroized after sending. If the init fails after all, the
-/// call fails with the init's code when the call may return it (a session, login or device
-/// failure), else with one that maps to `CKR_FUNCTION_FAILED`.
+/// is zeroized after sending. If the init fails after all, the call is not run and fails as
+/// [`init_failure`] says.
 fn request_pipelined<Q: Message, A: Message>(
     conn: &Connection,
     init_opcode: u16,
@@ -89,22 +120,7 @@ fn request_pipelined<Q: Message, A: Message>(
     if frame.opcode == m::OP_PIPELINED {
         let failed: m::PipelinedInitFailed = m::decode(&frame.payload)
             .map_err(|e| Error::Protocol(format!("pipelined init answer: {e}")))?;
-        let code = RetCode::from_u32(failed.code);
-        let code = if matches!(
-            code.ckr(),
-            ckr::CKR_SESSION_HANDLE_INVALID
-                | ckr::CKR_SESSION_CLOSED
-                | ckr::CKR_USER_NOT_LOGGED_IN
-                | ckr::CKR_DEVICE_ERROR
-                | ckr::CKR_DEVICE_MEMORY
-                | ckr::CKR_DEVICE_REMOVED
-                | ckr::CKR_GENERAL_ERROR
-        ) {
-            code
-        } else {
-            ret::SR_RET_NOT_FOUND
-        };
-        return Err(Error::Module { code, needed: None });
+        return Err(init_failure(RetCode::from_u32(failed.code)));
     }
     answer::<Q, A>(frame)
 }
@@ -375,10 +391,28 @@ struct Pipeline {
     repeatable: [Option<Repeatable>; REPEAT_OPS],
     /// Whether each operation is known to have ended (its last call completed it).
     idle: [bool; REPEAT_OPS],
+    /// How many times each operation was started: a call that completes an operation ends
+    /// it only if no init came meanwhile (from another thread on the same session).
+    starts: [u64; REPEAT_OPS],
     /// An init answered here and not sent yet: its opcode and encoded request, and the
     /// connection of the session. It goes with the next call of its operation, or alone
     /// before any other call of the session.
     pending: Option<Pending>,
+    /// An init answered here that failed when sent alone: its opcode and code, what the next
+    /// call of its operation returns instead of running.
+    failed: Option<(u16, RetCode)>,
+}
+
+/// The sessions' pipelines, and what keeps the appliance's word about repeatable inits from
+/// outliving a change.
+#[derive(Default)]
+struct Pipelines {
+    sessions: HashMap<u64, Pipeline>,
+    /// Changes at the start and at the end of every call that may invalidate an init: an
+    /// init's answer makes it repeatable only if no such call began or ended while it ran.
+    epoch: u64,
+    /// Such calls under way: meanwhile no init is answered here.
+    changing: usize,
 }
 
 struct Pending {
@@ -400,6 +434,9 @@ fn invalidates(opcode: u16) -> bool {
             | m::OP_CLOSE_SESSION
             | m::OP_CLOSE_ALL_SESSIONS
             | m::OP_INIT_TOKEN
+            | m::OP_LOGIN
+            | m::OP_INIT_PIN
+            | m::OP_SET_PIN
             | m::OP_CHANGE_PARTITION_POLICY
             | m::OP_ROLE_INIT
             | m::OP_ROLE_RESET
@@ -418,9 +455,12 @@ pub struct Client {
     appliances: Vec<Appliance>,
     slots: Mutex<SlotMap>,
     sessions: Mutex<Sessions>,
-    /// Per session handle. Never held while `sessions` is taken; held across the sending of
-    /// inits owed to the appliance, so that no call overtakes them.
-    pipelines: Mutex<HashMap<u64, Pipeline>>,
+    /// Per session handle. Never held while `sessions` is taken, nor across a network call.
+    pipelines: Mutex<Pipelines>,
+    /// Held shared by a call carrying an owed init until it is answered, exclusively by a
+    /// call that may invalidate inits while it sends the owed ones: no such call overtakes an
+    /// init answered here before it began. Taken before `pipelines`.
+    gate: std::sync::RwLock<()>,
 }
 
 impl std::fmt::Debug for Client {
@@ -454,7 +494,8 @@ impl Client {
                 next: 1,
                 map: HashMap::new(),
             }),
-            pipelines: Mutex::new(HashMap::new()),
+            pipelines: Mutex::new(Pipelines::default()),
+            gate: std::sync::RwLock::new(()),
         }
     }
 
@@ -840,30 +881,65 @@ impl Client {
     ) -> Result<A, Error> {
         if invalidates(Q::OPCODE) {
             self.settle_pipelines();
+            let r = self.session_call_inner(handle, build);
+            self.pipelines_changed();
+            return r;
         }
-        let pending = lock(&self.pipelines)
-            .get_mut(&handle)
-            .and_then(|p| p.pending.take());
+        self.session_call_inner(handle, build)
+    }
+
+    fn session_call_inner<Q: Message, A: Message>(
+        &self,
+        handle: u64,
+        build: impl FnOnce(u64) -> Q,
+    ) -> Result<A, Error> {
+        let gate = self.gate.read().unwrap_or_else(|p| p.into_inner());
+        let (pending, failed) = match lock(&self.pipelines).sessions.get_mut(&handle) {
+            Some(p) => (
+                p.pending.take(),
+                p.failed
+                    .take_if(|(init, _)| RepeatOp::carries(*init, Q::OPCODE))
+                    .map(|(_, code)| code),
+            ),
+            None => (None, None),
+        };
+        if let Some(code) = failed {
+            return Err(init_failure(code));
+        }
+        if pending.is_none() {
+            drop(gate);
+        }
         self.with_session(handle, |conn, remote| {
             let call = build(remote);
             match pending {
                 Some(p) if RepeatOp::carries(p.opcode, Q::OPCODE) => {
                     let mut encoded = m::encode(&call);
-                    if encoded.len() <= m::MAX_BLOB && p.init.len() <= m::MAX_BLOB {
+                    if encoded.len() <= m::MAX_BLOB {
                         return request_pipelined::<Q, A>(conn, p.opcode, p.init, encoded);
                     }
                     // Too long to travel inside a pipelined request: the init goes first.
                     encoded.zeroize();
-                    let _ = p.conn.call(p.opcode, &p.init);
+                    if let Some(code) = send_owed(&p) {
+                        return Err(init_failure(code));
+                    }
                 }
                 Some(p) => {
-                    // Owed before this call; its answer was given already.
-                    let _ = p.conn.call(p.opcode, &p.init);
+                    // Owed before this call; its answer was given already. A failure is what
+                    // the next call of its operation returns.
+                    if let Some(code) = send_owed(&p) {
+                        self.owed_init_failed(handle, p.opcode, code);
+                    }
                 }
                 None => {}
             }
             request(conn, &call)
         })
+    }
+
+    fn owed_init_failed(&self, handle: u64, opcode: u16, code: RetCode) {
+        if let Some(p) = lock(&self.pipelines).sessions.get_mut(&handle) {
+            p.failed = Some((opcode, code));
+        }
     }
 
     /// Answers `C_SignInit`, `C_VerifyInit`, `C_EncryptInit` or `C_DecryptInit` here when the
@@ -883,7 +959,10 @@ impl Client {
         let conn = self.appliances.get(s.appliance)?.current(s.generation)?;
         let remote = s.remote;
         let mut pipelines = lock(&self.pipelines);
-        let p = pipelines.get_mut(&handle)?;
+        if pipelines.changing > 0 {
+            return None;
+        }
+        let p = pipelines.sessions.get_mut(&handle)?;
         let grant = p.repeatable[op as usize].as_ref()?;
         if !p.idle[op as usize] || p.pending.is_some() || grant.key != key {
             return None;
@@ -899,16 +978,39 @@ impl Client {
         }
         let single = grant.single;
         let init = op.init(remote, mechanism.clone(), key);
+        if init.len() > m::MAX_BLOB {
+            // The appliance would refuse it as too long: let it say so.
+            return None;
+        }
         p.pending = Some(Pending {
             conn,
             opcode: op.init_opcode(),
             init,
         });
+        p.failed = None;
         p.idle[op as usize] = false;
+        p.starts[op as usize] = p.starts[op as usize].wrapping_add(1);
         Some(single)
     }
 
-    /// Records the appliance's answer to an init it ran: whether it is repeatable.
+    /// What [`Client::init_answered`] needs to know of the time before the init was sent.
+    pub fn pipeline_epoch(&self) -> u64 {
+        lock(&self.pipelines).epoch
+    }
+
+    /// How many times the session's `op` was started: read before a call that may complete
+    /// it, for [`Client::op_completed`].
+    pub fn op_starts(&self, handle: u64, op: RepeatOp) -> u64 {
+        lock(&self.pipelines)
+            .sessions
+            .get(&handle)
+            .map_or(0, |p| p.starts[op as usize])
+    }
+
+    /// Records the appliance's answer to an init it ran: whether it is repeatable. `epoch` is
+    /// [`Client::pipeline_epoch`] from before the init was sent: if a call that may invalidate
+    /// inits began or ended since, the answer is not relied on.
+    #[allow(clippy::too_many_arguments)]
     pub fn init_answered(
         &self,
         handle: u64,
@@ -917,36 +1019,64 @@ impl Client {
         key: u64,
         single: Option<m::OutputLength>,
         repeatable: bool,
+        epoch: u64,
     ) {
         let mut pipelines = lock(&self.pipelines);
-        let p = pipelines.entry(handle).or_default();
+        let unchanged = pipelines.changing == 0 && pipelines.epoch == epoch;
+        let p = pipelines.sessions.entry(handle).or_default();
         p.idle[op as usize] = false;
-        p.repeatable[op as usize] = repeatable.then(|| Repeatable {
+        p.failed = None;
+        p.starts[op as usize] = p.starts[op as usize].wrapping_add(1);
+        p.repeatable[op as usize] = (repeatable && unchanged).then(|| Repeatable {
             mechanism: mechanism.clone(),
             key,
             single,
         });
     }
 
-    /// Records that the session's `op` has ended: its last call completed it.
-    pub fn op_completed(&self, handle: u64, op: RepeatOp) {
-        if let Some(p) = lock(&self.pipelines).get_mut(&handle) {
+    /// Records that the session's `op` has ended: a call that completes it succeeded. `starts`
+    /// is [`Client::op_starts`] from before the call; if the operation was started again
+    /// since (another thread), nothing is recorded.
+    pub fn op_completed(&self, handle: u64, op: RepeatOp, starts: u64) {
+        if let Some(p) = lock(&self.pipelines).sessions.get_mut(&handle)
+            && p.starts[op as usize] == starts
+        {
             p.idle[op as usize] = true;
         }
     }
 
-    /// Sends every init answered here and not sent yet, each alone, and forgets what the
-    /// appliance said was repeatable. The lock is held meanwhile: no call of those sessions
-    /// overtakes its init.
+    /// Before a call that may invalidate inits: waits for the calls carrying owed inits,
+    /// sends every other init answered here and not sent yet, each alone, and forgets what
+    /// the appliance said was repeatable until [`Client::pipelines_changed`].
     fn settle_pipelines(&self) {
-        let mut pipelines = lock(&self.pipelines);
-        for p in pipelines.values_mut() {
-            p.repeatable = Default::default();
-            if let Some(owed) = p.pending.take() {
-                // The init's answer was given already; a failure here leaves the operation
-                // not started, as the next call of the session will say.
-                let _ = owed.conn.call(owed.opcode, &owed.init);
+        let _gate = self.gate.write().unwrap_or_else(|p| p.into_inner());
+        let owed: Vec<(u64, Pending)> = {
+            let mut pipelines = lock(&self.pipelines);
+            pipelines.changing += 1;
+            pipelines.epoch = pipelines.epoch.wrapping_add(1);
+            pipelines
+                .sessions
+                .iter_mut()
+                .filter_map(|(h, p)| {
+                    p.repeatable = Default::default();
+                    p.pending.take().map(|owed| (*h, owed))
+                })
+                .collect()
+        };
+        for (handle, owed) in owed {
+            if let Some(code) = send_owed(&owed) {
+                self.owed_init_failed(handle, owed.opcode, code);
             }
+        }
+    }
+
+    /// After a call that may invalidate inits (each follows a [`Client::settle_pipelines`]).
+    fn pipelines_changed(&self) {
+        let mut pipelines = lock(&self.pipelines);
+        pipelines.changing = pipelines.changing.saturating_sub(1);
+        pipelines.epoch = pipelines.epoch.wrapping_add(1);
+        for p in pipelines.sessions.values_mut() {
+            p.repeatable = Default::default();
         }
     }
 
@@ -958,7 +1088,9 @@ impl Client {
                 .retain(|_, s| !(s.appliance == app && s.generation <= generation));
             sessions.map.keys().copied().collect()
         };
-        lock(&self.pipelines).retain(|h, _| live.contains(h));
+        lock(&self.pipelines)
+            .sessions
+            .retain(|h, _| live.contains(h));
     }
 
     /// `C_CloseSession`. The handle is released even when the appliance cannot be told.
@@ -967,7 +1099,7 @@ impl Client {
             m::CloseSessionRequest { session }
         });
         let forgotten = lock(&self.sessions).map.remove(&handle).is_some();
-        lock(&self.pipelines).remove(&handle);
+        lock(&self.pipelines).sessions.remove(&handle);
         match result {
             Ok(_) => Ok(()),
             // The session existed here but is gone there (connection lost): it is closed.
@@ -980,6 +1112,12 @@ impl Client {
     pub fn close_all_sessions(&self, id: u64) -> Result<(), Error> {
         self.slot(id)?;
         self.settle_pipelines();
+        let r = self.close_all_sessions_inner(id);
+        self.pipelines_changed();
+        r
+    }
+
+    fn close_all_sessions_inner(&self, id: u64) -> Result<(), Error> {
         let app = {
             let map = lock(&self.slots);
             usize::try_from(id)
@@ -1014,7 +1152,7 @@ impl Client {
     /// Closes every session (this library's finalization).
     pub fn close_everything(&self) {
         lock(&self.sessions).map.clear();
-        lock(&self.pipelines).clear();
+        lock(&self.pipelines).sessions.clear();
         for a in &self.appliances {
             lock(&a.link).conn = None;
         }
@@ -1032,9 +1170,22 @@ impl Client {
         })
     }
 
+    /// A call on a session that changes its login or credentials (which an init may rely on):
+    /// inits owed go first, and none is answered here until it is over.
+    fn changing_call<R>(
+        &self,
+        handle: u64,
+        f: impl FnOnce(&Connection, u64) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        self.settle_pipelines();
+        let r = self.with_session(handle, f);
+        self.pipelines_changed();
+        r
+    }
+
     /// `C_Login` (`user_type` is `CKU_*`, see `strongroom_proto::messages`).
     pub fn login(&self, handle: u64, user_type: u64, pin: &[u8]) -> Result<(), Error> {
-        self.with_session(handle, |conn, session| {
+        self.changing_call(handle, |conn, session| {
             let mut req = m::LoginRequest {
                 session,
                 user_type,
@@ -1054,7 +1205,7 @@ impl Client {
 
     /// `C_InitPIN`: the Partition SO sets the Crypto Officer's PIN.
     pub fn init_pin(&self, handle: u64, pin: &[u8]) -> Result<(), Error> {
-        self.with_session(handle, |conn, session| {
+        self.changing_call(handle, |conn, session| {
             let mut req = m::InitPinRequest {
                 session,
                 pin: pin.to_vec(),
@@ -1067,7 +1218,7 @@ impl Client {
 
     /// `C_SetPIN`: the logged-in role (or the Crypto Officer) changes its PIN.
     pub fn set_pin(&self, handle: u64, old: &[u8], new: &[u8]) -> Result<(), Error> {
-        self.with_session(handle, |conn, session| {
+        self.changing_call(handle, |conn, session| {
             let mut req = m::SetPinRequest {
                 session,
                 old_pin: old.to_vec(),

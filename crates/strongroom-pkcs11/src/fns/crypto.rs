@@ -166,12 +166,13 @@ fn repeatable_init<Q: Message, A: RepeatableAnswer>(
         }
         return Ok(());
     }
+    let epoch = c.pipeline_epoch();
     let r: A = c.session_call(session, |session| build(session, spec.clone(), key))?;
     let (single, repeatable) = r.said();
     if let Some(kind) = op.single() {
         c.set_single_output(session, kind, single);
     }
-    c.init_answered(session, repeat, &spec, key, single, repeatable);
+    c.init_answered(session, repeat, &spec, key, single, repeatable, epoch);
     Ok(())
 }
 
@@ -218,12 +219,13 @@ fn output<Q: Message, A: Message>(
         let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
         return out.deliver(Ok(m::OutputData::Length(rule.for_input(n))));
     }
+    let starts = op.repeat().map(|k| (k, c.op_starts(session, k)));
     let answer = c
         .session_call::<Q, A>(session, |s| build(s, data.to_vec(), capacity))
         .map(take);
-    if let (Some(kind), Ok(m::OutputData::Data(_)), true) = (op.repeat(), &answer, completes) {
+    if let (Some((kind, starts)), Ok(m::OutputData::Data(_)), true) = (starts, &answer, completes) {
         // The output of a single-part or final call delivered ends the operation.
-        c.op_completed(session, kind);
+        c.op_completed(session, kind, starts);
     }
     out.deliver(answer)
 }
@@ -515,9 +517,10 @@ pub(crate) fn verify_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) ->
 
 /// A verification call that ends the operation when it succeeds.
 fn verify_completing(session: u64, call: impl FnOnce() -> Result<()>) -> Result<()> {
+    let starts = client().map(|c| c.op_starts(session, RepeatOp::Verify));
     call()?;
-    if let Ok(c) = client() {
-        c.op_completed(session, RepeatOp::Verify);
+    if let (Ok(c), Ok(starts)) = (client(), starts) {
+        c.op_completed(session, RepeatOp::Verify, starts);
     }
     Ok(())
 }
