@@ -60,7 +60,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn request<Q: Message, A: Message>(conn: &Connection, req: &Q) -> Result<A, Error> {
     let mut payload = m::encode(req);
     let frame = conn.call(Q::OPCODE, &payload);
-    payload.zeroize();
+    strongroom_proto::wipe(&mut payload);
     answer::<Q, A>(frame?)
 }
 
@@ -113,9 +113,9 @@ fn request_pipelined<Q: Message, A: Message>(
         call,
     };
     let mut wrapped = m::encode(&request);
-    request.call.zeroize();
+    strongroom_proto::wipe(&mut request.call);
     let frame = conn.call(m::OP_PIPELINED, &wrapped);
-    wrapped.zeroize();
+    strongroom_proto::wipe(&mut wrapped);
     let frame = frame?;
     if frame.opcode == m::OP_PIPELINED {
         let failed: m::PipelinedInitFailed = m::decode(&frame.payload)
@@ -918,7 +918,7 @@ impl Client {
                         return request_pipelined::<Q, A>(conn, p.opcode, p.init, encoded);
                     }
                     // Too long to travel inside a pipelined request: the init goes first.
-                    encoded.zeroize();
+                    strongroom_proto::wipe(&mut encoded);
                     if let Some(code) = send_owed(&p) {
                         return Err(init_failure(code));
                     }

@@ -218,7 +218,7 @@ impl Connection {
             let written = self.write_frames(&batch);
             // Requests may carry PINs: no copy outlives its writing.
             for f in &mut batch {
-                f.zeroize();
+                strongroom_proto::wipe(f);
             }
             if let Err(err) = written {
                 // The connection is given up (the caller fails every waiter); frames queued

@@ -36,4 +36,4 @@ pub use crate::config::{CONF_ENV, ClientConfig, DEFAULT_PATH, DEFAULT_PORT, Serv
 pub use crate::conn::{Connection, Timeouts};
 pub use crate::error::Error;
 pub use crate::tls::{client_tls_config, load_certificate, load_private_key};
-pub use strongroom_proto::{Ckr, RetCode, ckr, messages, ret};
+pub use strongroom_proto::{Ckr, RetCode, ckr, messages, ret, wipe};

@@ -140,9 +140,9 @@ impl OutBytes {
     ) -> Result<()> {
         match answer {
             Ok(OutputData::Length(n)) => self.set_len(n),
-            Ok(OutputData::Data(d)) => {
+            Ok(OutputData::Data(mut d)) => {
                 let r = self.write(&d);
-                drop(Zeroizing::new(d));
+                strongroom_client::wipe(&mut d);
                 r
             }
             Err(e) => {

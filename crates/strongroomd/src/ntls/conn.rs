@@ -24,7 +24,6 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
-use zeroize::Zeroize as _;
 
 use super::wire::{self, Peer, RequestContext};
 use super::{DoneGuard, Limits, NtlsService, lock};
@@ -214,7 +213,7 @@ impl Outbox {
         {
             let mut q = lock(&self.queue);
             if self.broken.load(Ordering::Relaxed) {
-                answer.zeroize();
+                strongroom_proto::wipe(&mut answer);
                 return false;
             }
             if q.bytes.is_empty() {
@@ -222,7 +221,7 @@ impl Outbox {
             } else {
                 q.bytes.extend_from_slice(&answer);
                 // Answers may carry plaintext or key bytes: no stray copy stays in memory.
-                answer.zeroize();
+                strongroom_proto::wipe(&mut answer);
             }
             q.permits.extend(permit);
             if q.writing {
@@ -250,7 +249,7 @@ impl Outbox {
                 writer.flush().await
             };
             let written = matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())));
-            bytes.zeroize();
+            strongroom_proto::wipe(&mut bytes);
             drop(permits);
             if !written {
                 // `writing` stays set: nothing more is written on this connection.
