@@ -801,3 +801,29 @@ fn service_stop_and_start_ntls() {
     );
     connect(&app.addr(), config).expect("started again on the same port");
 }
+
+#[test]
+fn many_requests_in_one_write_are_all_answered_within_the_in_flight_limit() {
+    let app = NtlsAppliance::start_with("max_requests_in_flight = 2\n");
+    let id = ClientId::new("127.0.0.1");
+    app.register("c1", "127.0.0.1", &id);
+    let mut raw = RawConn::connect(&app.addr(), id.tls(&app.server_cert()));
+    raw.hello();
+    // Fifty quick requests arrive together: more than may be in flight at once, so the
+    // appliance answers those it holds before it takes the next.
+    let mut batch = Vec::new();
+    for i in 0..50u64 {
+        strongroom_proto::encode_frame(&mut batch, 100 + i, 7, b"quick", 64).expect("frame");
+    }
+    raw.send(&batch);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..50 {
+        let frame = raw.next().expect("an answer");
+        expect_not_supported(&frame);
+        assert!(seen.insert(frame.request_id), "answered twice: {frame:?}");
+    }
+    assert_eq!(seen, (100..150).collect());
+    // The connection goes on.
+    raw.send_frame(7, 7, b"again");
+    expect_not_supported(&raw.next().expect("an answer"));
+}

@@ -1,13 +1,16 @@
 //! One NTLS connection: handshake (bounded in time), identification of the registered client,
 //! the hello, then requests.
 //!
-//! The reader decodes frames and spawns a task per request, at most `max_in_flight` at once
-//! (beyond that it stops reading: the client's own sends then wait). The last request of what
-//! was received, when it is quick, is answered by the reader itself: the others are handed to
-//! tasks that the runtime's other worker can take, the last costs no hand-over. Answers go out
-//! through the [`Outbox`] in the order they complete, so a slow request never holds up a fast
-//! one: whoever has an answer writes it, unless a write is under way, which then takes it
-//! along. A frame the decoder refuses (oversize, malformed), a bad hello or a second hello
+//! The reader decodes frames, at most `max_in_flight` requests at once (beyond that it stops
+//! reading: the client's own sends then wait). Requests that change the module or take long
+//! by design (logins, key generation) get a task each. The quick ones of what was received
+//! are answered once every whole frame is taken: a single one by the reader itself (a
+//! hand-over costs more than the work when a worker has to be woken for it); several, half on
+//! a task that the runtime's other worker can take and half by the reader, each half in order
+//! with its answers in one write, unless the first of them has waited 100 µs; once a request
+//! of a half takes 100 µs itself (an RSA signature), the rest get a task each. Answers go out
+//! through the [`Outbox`] in the order they complete: whoever has answers writes them, unless
+//! a write is under way, which then takes them along. A frame the decoder refuses (oversize, malformed), a bad hello or a second hello
 //! closes this connection only and is logged with the peer and the client name. The
 //! connection also ends when idle (no bytes and no request in flight for the idle timeout),
 //! when its client is deleted, and when NTLS stops.
@@ -209,7 +212,12 @@ struct Queue {
 impl Outbox {
     /// Queues `answer` and writes it unless a write under way will. False once the connection
     /// can no longer take answers.
-    async fn send(&self, mut answer: Vec<u8>, permit: Option<OwnedSemaphorePermit>) -> bool {
+    async fn send(&self, answer: Vec<u8>, permit: Option<OwnedSemaphorePermit>) -> bool {
+        self.send_all(answer, permit.into_iter().collect()).await
+    }
+
+    /// As [`Outbox::send`], for the answers (concatenated) of several requests.
+    async fn send_all(&self, mut answer: Vec<u8>, permits: Vec<OwnedSemaphorePermit>) -> bool {
         {
             let mut q = lock(&self.queue);
             if self.broken.load(Ordering::Relaxed) {
@@ -223,7 +231,7 @@ impl Outbox {
                 // Answers may carry plaintext or key bytes: no stray copy stays in memory.
                 strongroom_proto::wipe(&mut answer);
             }
-            q.permits.extend(permit);
+            q.permits.extend(permits);
             if q.writing {
                 return true;
             }
@@ -287,6 +295,8 @@ struct Reader {
     limits: Limits,
     /// Whole frames taken so far.
     frames: u64,
+    /// The quick requests of what was received, answered once every whole frame is taken.
+    quick: Vec<Request>,
 }
 
 /// Reads frames and answers them until the connection ends.
@@ -316,6 +326,7 @@ async fn run(
         requests: JoinSet::new(),
         limits,
         frames: 0,
+        quick: Vec::new(),
     };
     let mut buf = vec![0u8; 16 * 1024];
     // When the oldest unfinished request must have arrived whole.
@@ -360,14 +371,110 @@ async fn run(
     end
 }
 
+/// How long an answer made may wait for the answers after it in its group, to share their
+/// write: beyond this it goes out before the next request of the group is run. A request that
+/// takes this long itself ends the grouping: the rest of the group get a task each, as slow
+/// requests share the cores better that way.
+const GROUP_WAIT: std::time::Duration = std::time::Duration::from_micros(100);
+
+type Request = (strongroom_proto::Frame, OwnedSemaphorePermit);
+
+/// Answers `group` in order on this task, the answers together in one write (or as soon as
+/// the first waiting one has waited [`GROUP_WAIT`]), until a request takes [`GROUP_WAIT`]
+/// itself: returns those not answered then. `None` once the connection can no longer take
+/// answers.
+async fn answer_group(
+    ctx: &RequestContext,
+    outbox: &Outbox,
+    group: Vec<Request>,
+    max_payload: usize,
+) -> Option<Vec<Request>> {
+    let mut answers = Vec::new();
+    let mut permits = Vec::with_capacity(group.len());
+    let mut since = std::time::Instant::now();
+    let mut group = group.into_iter();
+    for (frame, permit) in group.by_ref() {
+        if !permits.is_empty() && since.elapsed() >= GROUP_WAIT {
+            let written = outbox
+                .send_all(std::mem::take(&mut answers), std::mem::take(&mut permits))
+                .await;
+            if !written {
+                return None;
+            }
+        }
+        let started = std::time::Instant::now();
+        let mut answer = wire::dispatch(ctx, frame, max_payload).await;
+        if permits.is_empty() {
+            since = started;
+        }
+        answers.extend_from_slice(&answer);
+        strongroom_proto::wipe(&mut answer);
+        permits.push(permit);
+        if started.elapsed() >= GROUP_WAIT {
+            break;
+        }
+    }
+    let written = permits.is_empty() || outbox.send_all(answers, permits).await;
+    written.then(|| group.collect())
+}
+
+/// Answers one request on its own.
+async fn answer_one(
+    ctx: RequestContext,
+    outbox: Arc<Outbox>,
+    request: Request,
+    max_payload: usize,
+) {
+    let (frame, permit) = request;
+    let answer = wire::dispatch(&ctx, frame, max_payload).await;
+    outbox.send(answer, Some(permit)).await;
+}
+
 impl Reader {
+    /// Answers the quick requests of what was received: with one, on this task (a hand-over
+    /// to another task costs more than the work when a worker has to be woken for it); with
+    /// more, half of them on a task the runtime's other worker can take and half here, each
+    /// half in order with its answers in one write.
+    async fn answer_quick(&mut self) -> Result<(), End> {
+        let max_payload = self.limits.max_payload;
+        let mut quick = std::mem::take(&mut self.quick);
+        if quick.len() > 1 {
+            let first: Vec<_> = quick.drain(..quick.len() / 2).collect();
+            let ctx = self.ctx.clone();
+            let outbox = self.outbox.clone();
+            self.requests.spawn(async move {
+                let rest = answer_group(&ctx, &outbox, first, max_payload).await;
+                // Dropped with this task (when the connection ends), they end too.
+                let mut tasks = JoinSet::new();
+                for request in rest.unwrap_or_default() {
+                    tasks.spawn(answer_one(
+                        ctx.clone(),
+                        outbox.clone(),
+                        request,
+                        max_payload,
+                    ));
+                }
+                while tasks.join_next().await.is_some() {}
+            });
+        }
+        let rest = answer_group(&self.ctx, &self.outbox, quick, max_payload)
+            .await
+            .ok_or(End::Closed)?;
+        for request in rest {
+            let (ctx, outbox) = (self.ctx.clone(), self.outbox.clone());
+            self.requests
+                .spawn(answer_one(ctx, outbox, request, max_payload));
+        }
+        Ok(())
+    }
+
     /// Handles every whole frame the decoder holds.
     async fn take_frames(&mut self, token: &CancellationToken) -> Result<(), End> {
         let max_payload = self.limits.max_payload;
         loop {
             let frame = match self.decoder.next_frame() {
                 Ok(Some(frame)) => frame,
-                Ok(None) => return Ok(()),
+                Ok(None) => return self.answer_quick().await,
                 Err(err) => return Err(End::Malformed(err.to_string())),
             };
             self.frames += 1;
@@ -394,7 +501,11 @@ impl Reader {
             if frame.opcode == OP_HELLO {
                 return Err(End::Malformed("a second hello".into()));
             }
-            // At the in-flight limit, wait for a slot (and read nothing meanwhile).
+            // At the in-flight limit, answer the quick requests held here (they hold slots),
+            // then wait for a slot (and read nothing meanwhile).
+            if self.in_flight.available_permits() == 0 && !self.quick.is_empty() {
+                self.answer_quick().await?;
+            }
             let permit = tokio::select! {
                 _ = token.cancelled() => return Err(End::Closed),
                 permit = self.in_flight.clone().acquire_owned() => match permit {
@@ -402,21 +513,14 @@ impl Reader {
                     Err(_) => return Err(End::Closed),
                 },
             };
-            if self.decoder.buffered() == 0 && wire::answers_at_once(&self.ctx, frame.opcode) {
-                // The last one received, and quick: answered here, with no hand-over to another
-                // task (which costs more than the work when a worker has to be woken for it).
-                let answer = wire::dispatch(&self.ctx, frame, max_payload).await;
-                if !self.outbox.send(answer, Some(permit)).await {
-                    return Err(End::Closed);
-                }
+            if wire::answers_at_once(&self.ctx, frame.opcode) {
+                // Quick: answered with the other quick requests of this read (below).
+                self.quick.push((frame, permit));
                 continue;
             }
-            let ctx = self.ctx.clone();
-            let outbox = self.outbox.clone();
-            self.requests.spawn(async move {
-                let answer = wire::dispatch(&ctx, frame, max_payload).await;
-                outbox.send(answer, Some(permit)).await;
-            });
+            let (ctx, outbox) = (self.ctx.clone(), self.outbox.clone());
+            self.requests
+                .spawn(answer_one(ctx, outbox, (frame, permit), max_payload));
         }
     }
 }
