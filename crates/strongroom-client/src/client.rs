@@ -353,28 +353,6 @@ impl RepeatOp {
             }),
         }
     }
-
-    /// Whether a call of opcode `call` belongs to the operation (and may carry its init).
-    fn carries(init_opcode: u16, call: u16) -> bool {
-        match init_opcode {
-            m::OP_SIGN_INIT => matches!(call, m::OP_SIGN | m::OP_SIGN_UPDATE | m::OP_SIGN_FINAL),
-            m::OP_VERIFY_INIT => {
-                matches!(
-                    call,
-                    m::OP_VERIFY | m::OP_VERIFY_UPDATE | m::OP_VERIFY_FINAL
-                )
-            }
-            m::OP_ENCRYPT_INIT => matches!(
-                call,
-                m::OP_ENCRYPT | m::OP_ENCRYPT_UPDATE | m::OP_ENCRYPT_FINAL
-            ),
-            m::OP_DECRYPT_INIT => matches!(
-                call,
-                m::OP_DECRYPT | m::OP_DECRYPT_UPDATE | m::OP_DECRYPT_FINAL
-            ),
-            _ => false,
-        }
-    }
 }
 
 /// An init the appliance said is bound to succeed again in its session.
@@ -898,7 +876,7 @@ impl Client {
             Some(p) => (
                 p.pending.take(),
                 p.failed
-                    .take_if(|(init, _)| RepeatOp::carries(*init, Q::OPCODE))
+                    .take_if(|(init, _)| m::pipelines(*init, Q::OPCODE))
                     .map(|(_, code)| code),
             ),
             None => (None, None),
@@ -912,7 +890,7 @@ impl Client {
         self.with_session(handle, |conn, remote| {
             let call = build(remote);
             match pending {
-                Some(p) if RepeatOp::carries(p.opcode, Q::OPCODE) => {
+                Some(p) if m::pipelines(p.opcode, Q::OPCODE) => {
                     let mut encoded = m::encode(&call);
                     if encoded.len() <= m::MAX_BLOB {
                         return request_pipelined::<Q, A>(conn, p.opcode, p.init, encoded);

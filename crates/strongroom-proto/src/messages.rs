@@ -115,6 +115,18 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+/// Whether a call of opcode `call` belongs to the operation an init of opcode `init` starts,
+/// and so may come with it in a [`PipelinedRequest`].
+pub fn pipelines(init: u16, call: u16) -> bool {
+    match init {
+        OP_SIGN_INIT => matches!(call, OP_SIGN | OP_SIGN_UPDATE | OP_SIGN_FINAL),
+        OP_VERIFY_INIT => matches!(call, OP_VERIFY | OP_VERIFY_UPDATE | OP_VERIFY_FINAL),
+        OP_ENCRYPT_INIT => matches!(call, OP_ENCRYPT | OP_ENCRYPT_UPDATE | OP_ENCRYPT_FINAL),
+        OP_DECRYPT_INIT => matches!(call, OP_DECRYPT | OP_DECRYPT_UPDATE | OP_DECRYPT_FINAL),
+        _ => false,
+    }
+}
+
 /// The payload of `msg`: the version byte then the postcard body.
 pub fn encode<M: Message>(msg: &M) -> Vec<u8> {
     let mut out = vec![MESSAGE_VERSION];

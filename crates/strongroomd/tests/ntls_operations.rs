@@ -862,10 +862,15 @@ fn pipelined<I: Message, Q: Message>(
         .expect("transport")
 }
 
+/// The PKCS#11 value of a module return code.
+fn ckr_of(code: u32) -> strongroom_proto::Ckr {
+    strongroom_proto::RetCode::from_u32(code).ckr()
+}
+
 fn error_code(frame: &strongroom_proto::Frame) -> strongroom_proto::Ckr {
     assert_eq!(frame.opcode, OP_ERROR, "{frame:?}");
     let e: m::ErrorResponse = m::decode(&frame.payload).expect("error answer");
-    strongroom_proto::RetCode::from_u32(e.code).ckr()
+    ckr_of(e.code)
 }
 
 #[test]
@@ -939,25 +944,16 @@ fn inits_said_repeatable_are_run_with_the_call_they_come_with() {
     let frame = pipelined(&conn, &sign_init(0xDEAD_BEEF), &sign(b"four"));
     assert_eq!(frame.opcode, m::OP_PIPELINED, "{frame:?}");
     let failed: m::PipelinedInitFailed = m::decode(&frame.payload).expect("init failure");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(failed.code).ckr(),
-        ckr::CKR_KEY_HANDLE_INVALID
-    );
+    assert_eq!(ckr_of(failed.code), ckr::CKR_KEY_HANDLE_INVALID);
     let e = call::<_, m::SignResponse>(&conn, &sign(b"four")).expect_err("no operation");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(e.code).ckr(),
-        ckr::CKR_OPERATION_NOT_INITIALIZED
-    );
+    assert_eq!(ckr_of(e.code), ckr::CKR_OPERATION_NOT_INITIALIZED);
     // An init over an active operation fails and leaves that operation as it was.
     let _: m::SignInitResponse =
         call(&conn, &sign_init(session_keys.private_key)).expect("sign init");
     let frame = pipelined(&conn, &sign_init(session_keys.private_key), &sign(b"five"));
     assert_eq!(frame.opcode, m::OP_PIPELINED, "{frame:?}");
     let failed: m::PipelinedInitFailed = m::decode(&frame.payload).expect("init failure");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(failed.code).ckr(),
-        ckr::CKR_OPERATION_ACTIVE
-    );
+    assert_eq!(ckr_of(failed.code), ckr::CKR_OPERATION_ACTIVE);
     let _: m::SignResponse = call(&conn, &sign(b"five")).expect("the active operation signs");
 
     // Refused: an init with a call of another operation, an init that is not one, a
@@ -979,10 +975,7 @@ fn inits_said_repeatable_are_run_with_the_call_they_come_with() {
         .expect("transport");
     assert_eq!(error_code(&frame), ckr::CKR_ARGUMENTS_BAD);
     let e = call::<_, m::SignResponse>(&conn, &sign(b"six")).expect_err("nothing started");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(e.code).ckr(),
-        ckr::CKR_OPERATION_NOT_INITIALIZED
-    );
+    assert_eq!(ckr_of(e.code), ckr::CKR_OPERATION_NOT_INITIALIZED);
     let r: m::GenerateRandomResponse =
         call(&conn, &m::GenerateRandomRequest { session: s, len: 8 }).expect("still served");
     assert_eq!(r.data.len(), 8);
@@ -1040,10 +1033,7 @@ fn cipher_inits_said_repeatable_are_run_with_the_call_they_come_with() {
     let r: m::DecryptInitResponse = call(&conn, &decrypt_init(&gcm(1), key)).expect("decrypt init");
     assert!(r.repeatable);
     let e = call::<_, m::DecryptResponse>(&conn, &decrypt(&[0; 20])).expect_err("bad tag");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(e.code).ckr(),
-        ckr::CKR_ENCRYPTED_DATA_INVALID
-    );
+    assert_eq!(ckr_of(e.code), ckr::CKR_ENCRYPTED_DATA_INVALID);
 
     // GCM with a new IV each time, encryption and decryption each one request.
     let message = vec![0x3C; 1000];
@@ -1067,10 +1057,7 @@ fn cipher_inits_said_repeatable_are_run_with_the_call_they_come_with() {
     let frame = pipelined(&conn, &decrypt_init(&gcm(8), key), &decrypt(&sealed));
     assert_eq!(error_code(&frame), ckr::CKR_ENCRYPTED_DATA_INVALID);
     let e = call::<_, m::DecryptResponse>(&conn, &decrypt(&sealed)).expect_err("ended");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(e.code).ckr(),
-        ckr::CKR_OPERATION_NOT_INITIALIZED
-    );
+    assert_eq!(ckr_of(e.code), ckr::CKR_OPERATION_NOT_INITIALIZED);
 
     // Multi-part CBC: the init comes with the first update; the operation goes on.
     let cbc = Mechanism::AesCbc([9; 16]);
@@ -1120,15 +1107,9 @@ fn cipher_inits_said_repeatable_are_run_with_the_call_they_come_with() {
     let frame = pipelined(&conn, &encrypt_init(&bad_iv, key), &encrypt(b"three"));
     assert_eq!(frame.opcode, m::OP_PIPELINED, "{frame:?}");
     let failed: m::PipelinedInitFailed = m::decode(&frame.payload).expect("init failure");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(failed.code).ckr(),
-        ckr::CKR_MECHANISM_PARAM_INVALID
-    );
+    assert_eq!(ckr_of(failed.code), ckr::CKR_MECHANISM_PARAM_INVALID);
     let e = call::<_, m::EncryptResponse>(&conn, &encrypt(b"three")).expect_err("no operation");
-    assert_eq!(
-        strongroom_proto::RetCode::from_u32(e.code).ckr(),
-        ckr::CKR_OPERATION_NOT_INITIALIZED
-    );
+    assert_eq!(ckr_of(e.code), ckr::CKR_OPERATION_NOT_INITIALIZED);
     // An encryption init with a decryption call is refused.
     let frame = pipelined(&conn, &encrypt_init(&gcm(2), key), &decrypt(&sealed));
     assert_eq!(error_code(&frame), ckr::CKR_ARGUMENTS_BAD);

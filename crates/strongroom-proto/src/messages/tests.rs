@@ -585,3 +585,14 @@ fn byte_fields_are_laid_out_as_byte_sequences() {
         [MESSAGE_VERSION, 1, 3, b'p', b'i', b'n', 1, b'l', 1, 1, b'd']
     );
 }
+
+#[test]
+fn only_calls_of_the_started_operation_come_with_its_init() {
+    assert!(pipelines(OP_SIGN_INIT, OP_SIGN));
+    assert!(pipelines(OP_SIGN_INIT, OP_SIGN_FINAL));
+    assert!(pipelines(OP_DECRYPT_INIT, OP_DECRYPT_UPDATE));
+    assert!(!pipelines(OP_SIGN_INIT, OP_VERIFY));
+    assert!(!pipelines(OP_ENCRYPT_INIT, OP_DECRYPT));
+    assert!(!pipelines(OP_DIGEST_INIT, OP_DIGEST));
+    assert!(!pipelines(OP_GENERATE_RANDOM, OP_SIGN));
+}

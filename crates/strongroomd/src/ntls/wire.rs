@@ -266,29 +266,6 @@ fn is_quick(opcode: u16) -> bool {
     )
 }
 
-/// Whether an init of opcode `init` may come with a call of opcode `call`: a call of the
-/// operation it starts.
-fn pipelines(init: u16, call: u16) -> bool {
-    match init {
-        m::OP_SIGN_INIT => matches!(call, m::OP_SIGN | m::OP_SIGN_UPDATE | m::OP_SIGN_FINAL),
-        m::OP_VERIFY_INIT => {
-            matches!(
-                call,
-                m::OP_VERIFY | m::OP_VERIFY_UPDATE | m::OP_VERIFY_FINAL
-            )
-        }
-        m::OP_ENCRYPT_INIT => matches!(
-            call,
-            m::OP_ENCRYPT | m::OP_ENCRYPT_UPDATE | m::OP_ENCRYPT_FINAL
-        ),
-        m::OP_DECRYPT_INIT => matches!(
-            call,
-            m::OP_DECRYPT | m::OP_DECRYPT_UPDATE | m::OP_DECRYPT_FINAL
-        ),
-        _ => false,
-    }
-}
-
 /// A [`m::PipelinedRequest`]: the init, then (if it succeeded) the call, on this task (both
 /// read the module only). Returns the answer's opcode with it: the call's, or
 /// [`m::OP_PIPELINED`] with a [`m::PipelinedInitFailed`] when the init failed.
@@ -297,7 +274,7 @@ fn pipelined(ctx: &RequestContext, payload: &[u8]) -> (u16, Answer) {
         Ok(r) => r,
         Err(fail) => return (m::OP_PIPELINED, Err(fail)),
     };
-    if !pipelines(r.init_opcode, r.call_opcode) {
+    if !m::pipelines(r.init_opcode, r.call_opcode) {
         return (m::OP_PIPELINED, Err(Fail::code(ret::SR_RET_ARGUMENTS_BAD)));
     }
     if let Err(fail) = handle(ctx, r.init_opcode, &r.init) {
