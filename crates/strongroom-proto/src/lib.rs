@@ -78,8 +78,31 @@ pub fn wipe(buf: &mut Vec<u8>) {
     buf.spare_capacity_mut().zeroize();
 }
 
+/// Appends `src` to `dst`. When `dst` must grow, the bytes move to a new allocation and the
+/// old one is wiped (as [`wipe`]), so no stray copy of what it held is left behind.
+pub fn append_wiped(dst: &mut Vec<u8>, src: &[u8]) {
+    if dst.capacity() - dst.len() < src.len() {
+        let mut grown = Vec::with_capacity(dst.len().saturating_add(src.len()).max(2 * dst.len()));
+        grown.extend_from_slice(dst);
+        wipe(dst);
+        *dst = grown;
+    }
+    dst.extend_from_slice(src);
+}
+
 #[cfg(test)]
 mod wipe_tests {
+    #[test]
+    fn append_wiped_appends() {
+        let mut v = Vec::with_capacity(4);
+        let mut expected = Vec::new();
+        for i in 0..100u8 {
+            super::append_wiped(&mut v, &[i, i]);
+            expected.extend([i, i]);
+        }
+        assert_eq!(v, expected);
+    }
+
     #[test]
     fn wipe_empties_the_buffer_in_place() {
         let mut v = Vec::with_capacity(64);

@@ -5,12 +5,13 @@
 //! reading: the client's own sends then wait). Requests that change the module or take long
 //! by design (logins, key generation) get a task each. The quick ones of what was received
 //! are answered once every whole frame is taken: a single one by the reader itself (a
-//! hand-over costs more than the work when a worker has to be woken for it); several, half on
-//! a task that the runtime's other worker can take and half by the reader, each half in order
-//! with its answers in one write, unless the first of them has waited 100 µs; once a request
-//! of a half takes 100 µs itself (an RSA signature), the rest get a task each. Answers go out
-//! through the [`Outbox`] in the order they complete: whoever has answers writes them, unless
-//! a write is under way, which then takes them along. A frame the decoder refuses (oversize, malformed), a bad hello or a second hello
+//! hand-over costs more than the work when a worker has to be woken for it); several in two
+//! halves, a task each (the second spawned moves the first out of the runtime's LIFO slot, so
+//! the other worker takes it), each half in order with its answers in one write, except that
+//! what is ready goes out once its first answer has waited 100 µs, and before a request that
+//! must wait for the module. Answers go out through the [`Outbox`] in the order they
+//! complete: whoever has answers writes them, unless a write is under way, which then takes
+//! them along. A frame the decoder refuses (oversize, malformed), a bad hello or a second hello
 //! closes this connection only and is logged with the peer and the client name. The
 //! connection also ends when idle (no bytes and no request in flight for the idle timeout),
 //! when its client is deleted, and when NTLS stops.
@@ -227,8 +228,8 @@ impl Outbox {
             if q.bytes.is_empty() {
                 q.bytes = answer;
             } else {
-                q.bytes.extend_from_slice(&answer);
                 // Answers may carry plaintext or key bytes: no stray copy stays in memory.
+                strongroom_proto::append_wiped(&mut q.bytes, &answer);
                 strongroom_proto::wipe(&mut answer);
             }
             q.permits.extend(permits);
@@ -372,98 +373,72 @@ async fn run(
 }
 
 /// How long an answer made may wait for the answers after it in its group, to share their
-/// write: beyond this it goes out before the next request of the group is run. A request that
-/// takes this long itself ends the grouping: the rest of the group get a task each, as slow
-/// requests share the cores better that way.
+/// write: beyond this it goes out before the next request of the group is run.
 const GROUP_WAIT: std::time::Duration = std::time::Duration::from_micros(100);
 
 type Request = (strongroom_proto::Frame, OwnedSemaphorePermit);
 
-/// Answers `group` in order on this task, the answers together in one write (or as soon as
-/// the first waiting one has waited [`GROUP_WAIT`]), until a request takes [`GROUP_WAIT`]
-/// itself: returns those not answered then. `None` once the connection can no longer take
-/// answers.
+/// Answers `group` in order, the answers together in one write, except that what is ready
+/// goes out once its first answer has waited [`GROUP_WAIT`], and before a request that has to
+/// wait for the module (a change under way holds it).
 async fn answer_group(
-    ctx: &RequestContext,
-    outbox: &Outbox,
+    ctx: RequestContext,
+    outbox: Arc<Outbox>,
     group: Vec<Request>,
     max_payload: usize,
-) -> Option<Vec<Request>> {
+) {
     let mut answers = Vec::new();
     let mut permits = Vec::with_capacity(group.len());
     let mut since = std::time::Instant::now();
-    let mut group = group.into_iter();
-    for (frame, permit) in group.by_ref() {
-        if !permits.is_empty() && since.elapsed() >= GROUP_WAIT {
-            let written = outbox
-                .send_all(std::mem::take(&mut answers), std::mem::take(&mut permits))
-                .await;
-            if !written {
-                return None;
+    for (frame, permit) in group {
+        let ready = !permits.is_empty()
+            && (since.elapsed() >= GROUP_WAIT || !wire::answers_at_once(&ctx, frame.opcode));
+        if ready {
+            let batch = std::mem::take(&mut answers);
+            if !outbox.send_all(batch, std::mem::take(&mut permits)).await {
+                return;
             }
         }
-        let started = std::time::Instant::now();
-        let mut answer = wire::dispatch(ctx, frame, max_payload).await;
+        let mut answer = wire::dispatch(&ctx, frame, max_payload).await;
         if permits.is_empty() {
-            since = started;
+            since = std::time::Instant::now();
+            answers = answer;
+        } else {
+            strongroom_proto::append_wiped(&mut answers, &answer);
+            strongroom_proto::wipe(&mut answer);
         }
-        answers.extend_from_slice(&answer);
-        strongroom_proto::wipe(&mut answer);
         permits.push(permit);
-        if started.elapsed() >= GROUP_WAIT {
-            break;
-        }
     }
-    let written = permits.is_empty() || outbox.send_all(answers, permits).await;
-    written.then(|| group.collect())
-}
-
-/// Answers one request on its own.
-async fn answer_one(
-    ctx: RequestContext,
-    outbox: Arc<Outbox>,
-    request: Request,
-    max_payload: usize,
-) {
-    let (frame, permit) = request;
-    let answer = wire::dispatch(&ctx, frame, max_payload).await;
-    outbox.send(answer, Some(permit)).await;
+    if !permits.is_empty() {
+        outbox.send_all(answers, permits).await;
+    }
 }
 
 impl Reader {
-    /// Answers the quick requests of what was received: with one, on this task (a hand-over
-    /// to another task costs more than the work when a worker has to be woken for it); with
-    /// more, half of them on a task the runtime's other worker can take and half here, each
-    /// half in order with its answers in one write.
+    /// Answers the quick requests of what was received: a single one on this task (a
+    /// hand-over to another task costs more than the work when a worker has to be woken for
+    /// it); more in two halves, each a task of its own (so that the runtime's other worker
+    /// takes one) answering in order with its answers in one write.
     async fn answer_quick(&mut self) -> Result<(), End> {
         let max_payload = self.limits.max_payload;
         let mut quick = std::mem::take(&mut self.quick);
-        if quick.len() > 1 {
-            let first: Vec<_> = quick.drain(..quick.len() / 2).collect();
-            let ctx = self.ctx.clone();
-            let outbox = self.outbox.clone();
-            self.requests.spawn(async move {
-                let rest = answer_group(&ctx, &outbox, first, max_payload).await;
-                // Dropped with this task (when the connection ends), they end too.
-                let mut tasks = JoinSet::new();
-                for request in rest.unwrap_or_default() {
-                    tasks.spawn(answer_one(
-                        ctx.clone(),
-                        outbox.clone(),
-                        request,
-                        max_payload,
-                    ));
+        if quick.len() == 1 {
+            if let Some((frame, permit)) = quick.pop() {
+                let answer = wire::dispatch(&self.ctx, frame, max_payload).await;
+                if !self.outbox.send(answer, Some(permit)).await {
+                    return Err(End::Closed);
                 }
-                while tasks.join_next().await.is_some() {}
-            });
+            }
+            return Ok(());
         }
-        let rest = answer_group(&self.ctx, &self.outbox, quick, max_payload)
-            .await
-            .ok_or(End::Closed)?;
-        for request in rest {
+        if quick.is_empty() {
+            return Ok(());
+        }
+        let first: Vec<_> = quick.drain(..quick.len() / 2).collect();
+        for half in [first, quick] {
             let (ctx, outbox) = (self.ctx.clone(), self.outbox.clone());
             self.requests
-                .spawn(answer_one(ctx, outbox, request, max_payload));
+                .spawn(answer_group(ctx, outbox, half, max_payload));
         }
         Ok(())
     }
@@ -519,8 +494,10 @@ impl Reader {
                 continue;
             }
             let (ctx, outbox) = (self.ctx.clone(), self.outbox.clone());
-            self.requests
-                .spawn(answer_one(ctx, outbox, (frame, permit), max_payload));
+            self.requests.spawn(async move {
+                let answer = wire::dispatch(&ctx, frame, max_payload).await;
+                outbox.send(answer, Some(permit)).await;
+            });
         }
     }
 }
