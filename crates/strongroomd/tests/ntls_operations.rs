@@ -4,6 +4,7 @@
 //! unwrapping, ECDH derivation, object copy and size, and the token flags a client sees.
 
 mod common;
+mod p11wire;
 
 use std::sync::Arc;
 
@@ -21,8 +22,6 @@ const CKA_ENCRYPT: u64 = 0x104;
 const CKA_DECRYPT: u64 = 0x105;
 const CKA_WRAP: u64 = 0x106;
 const CKA_UNWRAP: u64 = 0x107;
-const CKA_SIGN: u64 = 0x108;
-const CKA_VERIFY: u64 = 0x10A;
 const CKA_DERIVE: u64 = 0x10C;
 const CKA_VALUE_LEN: u64 = 0x161;
 const CKA_EXTRACTABLE: u64 = 0x162;
@@ -436,19 +435,7 @@ fn ciphers_digests_and_signatures_over_the_wire() {
     assert_eq!(data(d.output), million_a);
 
     // Multi-part ECDSA: signed in parts, verified in parts and whole.
-    let keys: m::GenerateKeyPairResponse = call(
-        &conn,
-        &m::GenerateKeyPairRequest {
-            session: s,
-            mechanism: plain(CKM_EC_KEY_PAIR_GEN),
-            public_template: template(vec![
-                Attribute::new(CKA_EC_PARAMS, P256.to_vec()),
-                Attribute::from_bool(CKA_VERIFY, true),
-            ]),
-            private_template: template(vec![Attribute::from_bool(CKA_SIGN, true)]),
-        },
-    )
-    .expect("key pair");
+    let keys = ecdsa_pair(&conn, s, false);
     let _: m::SignInitResponse = call(
         &conn,
         &m::SignInitRequest {
@@ -827,23 +814,7 @@ fn roles_and_partition_policies_over_the_wire() {
 
 /// A P-256 key pair for ECDSA; `token` says whether both halves are token objects.
 fn ecdsa_pair(conn: &Connection, s: u64, token: bool) -> m::GenerateKeyPairResponse {
-    call(
-        conn,
-        &m::GenerateKeyPairRequest {
-            session: s,
-            mechanism: plain(CKM_EC_KEY_PAIR_GEN),
-            public_template: template(vec![
-                Attribute::new(CKA_EC_PARAMS, P256.to_vec()),
-                Attribute::from_bool(CKA_VERIFY, true),
-                Attribute::from_bool(CKA_TOKEN, token),
-            ]),
-            private_template: template(vec![
-                Attribute::from_bool(CKA_SIGN, true),
-                Attribute::from_bool(CKA_TOKEN, token),
-            ]),
-        },
-    )
-    .expect("key pair")
+    call(conn, &p11wire::p256_pair_request(s, token)).expect("key pair")
 }
 
 /// Sends a pipelined request and returns the answer frame.

@@ -306,22 +306,7 @@ fn soak() {
             ]),
         },
     );
-    let pair: m::GenerateKeyPairResponse = ok(
-        &conn,
-        &m::GenerateKeyPairRequest {
-            session: s,
-            mechanism: plain(CKM_EC_KEY_PAIR_GEN),
-            public_template: template(vec![
-                Attribute::new(CKA_EC_PARAMS, P256.to_vec()),
-                Attribute::from_bool(CKA_VERIFY, true),
-                Attribute::from_bool(CKA_TOKEN, true),
-            ]),
-            private_template: template(vec![
-                Attribute::from_bool(CKA_SIGN, true),
-                Attribute::from_bool(CKA_TOKEN, true),
-            ]),
-        },
-    );
+    let pair: m::GenerateKeyPairResponse = ok(&conn, &p256_pair_request(s, true));
     let keys = Arc::new(Keys {
         aes: aes.key,
         private: pair.private_key,

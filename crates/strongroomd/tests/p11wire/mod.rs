@@ -101,6 +101,24 @@ pub(crate) fn template(attrs: Vec<Attribute>) -> Vec<u8> {
     Template::new(attrs).expect("template").encode()
 }
 
+/// A request for a P-256 key pair for ECDSA; `token` says whether both halves are token
+/// objects.
+pub(crate) fn p256_pair_request(session: u64, token: bool) -> m::GenerateKeyPairRequest {
+    m::GenerateKeyPairRequest {
+        session,
+        mechanism: plain(CKM_EC_KEY_PAIR_GEN),
+        public_template: template(vec![
+            Attribute::new(CKA_EC_PARAMS, P256.to_vec()),
+            Attribute::from_bool(CKA_VERIFY, true),
+            Attribute::from_bool(CKA_TOKEN, token),
+        ]),
+        private_template: template(vec![
+            Attribute::from_bool(CKA_SIGN, true),
+            Attribute::from_bool(CKA_TOKEN, token),
+        ]),
+    }
+}
+
 pub(crate) fn plain(mechanism: u64) -> m::MechanismSpec {
     m::MechanismSpec {
         mechanism,
