@@ -318,43 +318,6 @@ pub enum RepeatOp {
 /// How many [`RepeatOp`]s there are.
 const REPEAT_OPS: usize = 4;
 
-impl RepeatOp {
-    fn init_opcode(self) -> u16 {
-        match self {
-            Self::Sign => m::OP_SIGN_INIT,
-            Self::Verify => m::OP_VERIFY_INIT,
-            Self::Encrypt => m::OP_ENCRYPT_INIT,
-            Self::Decrypt => m::OP_DECRYPT_INIT,
-        }
-    }
-
-    /// The encoded init request.
-    fn init(self, session: u64, mechanism: m::MechanismSpec, key: u64) -> Vec<u8> {
-        match self {
-            Self::Sign => m::encode(&m::SignInitRequest {
-                session,
-                mechanism,
-                key,
-            }),
-            Self::Verify => m::encode(&m::VerifyInitRequest {
-                session,
-                mechanism,
-                key,
-            }),
-            Self::Encrypt => m::encode(&m::EncryptInitRequest {
-                session,
-                mechanism,
-                key,
-            }),
-            Self::Decrypt => m::encode(&m::DecryptInitRequest {
-                session,
-                mechanism,
-                key,
-            }),
-        }
-    }
-}
-
 /// An init the appliance said is bound to succeed again in its session.
 struct Repeatable {
     mechanism: m::MechanismSpec,
@@ -924,14 +887,16 @@ impl Client {
     /// appliance said the same init (or one whose parameter differs only where init does not
     /// look, [`crate::mechanism::same_init_checks`]) is bound to succeed again and the
     /// session's operation is known to have ended: the init goes to the appliance with the
-    /// next call of the session (one round trip instead of two). Returns the single-part
-    /// length rule of the earlier answer; `None`: the appliance must be asked.
-    pub fn init_locally(
+    /// next call of the session (one round trip instead of two). `build` makes the init request
+    /// (`op`'s, of `mechanism` and `key`) from the appliance's session handle. Returns the
+    /// single-part length rule of the earlier answer; `None`: the appliance must be asked.
+    pub fn init_locally<Q: Message>(
         &self,
         handle: u64,
         op: RepeatOp,
         mechanism: &m::MechanismSpec,
         key: u64,
+        build: impl FnOnce(u64) -> Q,
     ) -> Option<Option<m::OutputLength>> {
         let s = self.entry(handle).ok()?;
         let conn = self.appliances.get(s.appliance)?.current(s.generation)?;
@@ -955,14 +920,14 @@ impl Client {
             return None;
         }
         let single = grant.single;
-        let init = op.init(remote, mechanism.clone(), key);
+        let init = m::encode(&build(remote));
         if init.len() > m::MAX_BLOB {
             // The appliance would refuse it as too long: let it say so.
             return None;
         }
         p.pending = Some(Pending {
             conn,
-            opcode: op.init_opcode(),
+            opcode: Q::OPCODE,
             init,
         });
         p.failed = None;

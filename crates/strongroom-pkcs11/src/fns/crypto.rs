@@ -153,14 +153,17 @@ fn repeatable_init<Q: Message, A: RepeatableAnswer>(
     key: CK_OBJECT_HANDLE,
     op: Op,
     repeat: RepeatOp,
-    build: impl FnOnce(u64, MechanismSpec, u64) -> Q,
+    build: impl Fn(u64, MechanismSpec, u64) -> Q,
 ) -> Result<()> {
     let c = open(session)?;
     let Some(spec) = mech.spec()? else {
         return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
     };
     let key = ul(key);
-    if let Some(single) = c.init_locally(session, repeat, &spec, key) {
+    let local = c.init_locally(session, repeat, &spec, key, |remote| {
+        build(remote, spec.clone(), key)
+    });
+    if let Some(single) = local {
         if let Some(kind) = op.single() {
             c.set_single_output(session, kind, single);
         }
