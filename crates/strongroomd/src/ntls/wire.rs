@@ -277,7 +277,8 @@ fn pipelined(ctx: &RequestContext, payload: &[u8]) -> (u16, Answer) {
     if !m::pipelines(r.init_opcode, r.call_opcode) {
         return (m::OP_PIPELINED, Err(Fail::code(ret::SR_RET_ARGUMENTS_BAD)));
     }
-    if let Err(fail) = handle(ctx, r.init_opcode, &r.init) {
+    // Only the init's checks and state: its answer would be discarded.
+    if let Err(fail) = start_operation(ctx, r.init_opcode, &r.init).map(drop) {
         tracing::debug!(
             peer = %ctx.peer.addr,
             code = fail.code.value(),
@@ -289,6 +290,71 @@ fn pipelined(ctx: &RequestContext, payload: &[u8]) -> (u16, Answer) {
         return (m::OP_PIPELINED, ok(&failed));
     }
     (r.call_opcode, handle(ctx, r.call_opcode, &r.call))
+}
+
+/// An operation a `C_SignInit`, `C_VerifyInit`, `C_EncryptInit` or `C_DecryptInit` request
+/// started: its session and key, and its single-part call if it answers length queries.
+struct Started {
+    session: u64,
+    key: ObjectHandle,
+    single: Option<OutputOperation>,
+}
+
+/// Runs the init request `payload` of opcode `init` (one of the four above); returns the
+/// module, still read, with what was started.
+fn start_operation<'c>(
+    ctx: &'c RequestContext,
+    init: u16,
+    payload: &[u8],
+) -> Result<(std::sync::RwLockReadGuard<'c, Module>, Started), Fail> {
+    let (session, spec, key, single) = match init {
+        m::OP_SIGN_INIT => {
+            let r: m::SignInitRequest = req(payload)?;
+            (r.session, r.mechanism, r.key, Some(OutputOperation::Sign))
+        }
+        m::OP_VERIFY_INIT => {
+            let r: m::VerifyInitRequest = req(payload)?;
+            (r.session, r.mechanism, r.key, None)
+        }
+        m::OP_ENCRYPT_INIT => {
+            let r: m::EncryptInitRequest = req(payload)?;
+            (
+                r.session,
+                r.mechanism,
+                r.key,
+                Some(OutputOperation::Encrypt),
+            )
+        }
+        m::OP_DECRYPT_INIT => {
+            let r: m::DecryptInitRequest = req(payload)?;
+            (
+                r.session,
+                r.mechanism,
+                r.key,
+                Some(OutputOperation::Decrypt),
+            )
+        }
+        _ => return Err(Fail::code(ret::SR_RET_ARGUMENTS_BAD)),
+    };
+    let mech = mechanism(&spec)?;
+    let module = read_session(ctx, session)?;
+    let (id, sh, key) = (
+        ctx.access.id,
+        SessionHandle::from_value(session),
+        ObjectHandle::from_value(key),
+    );
+    match init {
+        m::OP_SIGN_INIT => module.sign_init(id, sh, &mech, key)?,
+        m::OP_VERIFY_INIT => module.verify_init(id, sh, &mech, key)?,
+        m::OP_ENCRYPT_INIT => module.encrypt_init(id, sh, &mech, key)?,
+        _ => module.decrypt_init(id, sh, &mech, key)?,
+    }
+    let started = Started {
+        session,
+        key,
+        single,
+    };
+    Ok((module, started))
 }
 
 /// How the single-part call of the operation just started answers a length query, sent with
@@ -713,16 +779,27 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             module.find_objects_final(id, sh(r.session))?;
             ok(&m::FindObjectsFinalResponse {})
         }
-        m::OP_SIGN_INIT => {
-            let r: m::SignInitRequest = req(payload)?;
-            let mech = mechanism(&r.mechanism)?;
-            let module = read_session(ctx, r.session)?;
-            let key = ObjectHandle::from_value(r.key);
-            module.sign_init(id, sh(r.session), &mech, key)?;
-            ok(&m::SignInitResponse {
-                single_output: single_output(&module, id, r.session, OutputOperation::Sign),
-                repeatable: module.init_repeatable(id, sh(r.session), key),
-            })
+        m::OP_SIGN_INIT | m::OP_VERIFY_INIT | m::OP_ENCRYPT_INIT | m::OP_DECRYPT_INIT => {
+            let (module, started) = start_operation(ctx, opcode, payload)?;
+            let single_output = started
+                .single
+                .and_then(|op| single_output(&module, id, started.session, op));
+            let repeatable = module.init_repeatable(id, sh(started.session), started.key);
+            match opcode {
+                m::OP_SIGN_INIT => ok(&m::SignInitResponse {
+                    single_output,
+                    repeatable,
+                }),
+                m::OP_VERIFY_INIT => ok(&m::VerifyInitResponse { repeatable }),
+                m::OP_ENCRYPT_INIT => ok(&m::EncryptInitResponse {
+                    single_output,
+                    repeatable,
+                }),
+                _ => ok(&m::DecryptInitResponse {
+                    single_output,
+                    repeatable,
+                }),
+            }
         }
         m::OP_SIGN => {
             let r: m::SignRequest = req(payload)?;
@@ -730,16 +807,6 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let out = module.sign(id, sh(r.session), &r.data, capacity(r.capacity))?;
             ok(&m::SignResponse {
                 output: output(out),
-            })
-        }
-        m::OP_VERIFY_INIT => {
-            let r: m::VerifyInitRequest = req(payload)?;
-            let mech = mechanism(&r.mechanism)?;
-            let module = read_session(ctx, r.session)?;
-            let key = ObjectHandle::from_value(r.key);
-            module.verify_init(id, sh(r.session), &mech, key)?;
-            ok(&m::VerifyInitResponse {
-                repeatable: module.init_repeatable(id, sh(r.session), key),
             })
         }
         m::OP_VERIFY => {
@@ -853,30 +920,6 @@ fn handle(ctx: &RequestContext, opcode: u16, payload: &[u8]) -> Answer {
             let mut module = write_session(ctx, r.session)?;
             let key = module.derive_key(id, sh(r.session), &mech, oh(r.base_key), &t)?;
             ok(&m::DeriveKeyResponse { key: key.value() })
-        }
-        m::OP_ENCRYPT_INIT | m::OP_DECRYPT_INIT => {
-            let (session, spec, key) = if opcode == m::OP_ENCRYPT_INIT {
-                let r: m::EncryptInitRequest = req(payload)?;
-                (r.session, r.mechanism, r.key)
-            } else {
-                let r: m::DecryptInitRequest = req(payload)?;
-                (r.session, r.mechanism, r.key)
-            };
-            let mech = mechanism(&spec)?;
-            let module = read_session(ctx, session)?;
-            if opcode == m::OP_ENCRYPT_INIT {
-                module.encrypt_init(id, sh(session), &mech, oh(key))?;
-                ok(&m::EncryptInitResponse {
-                    single_output: single_output(&module, id, session, OutputOperation::Encrypt),
-                    repeatable: module.init_repeatable(id, sh(session), oh(key)),
-                })
-            } else {
-                module.decrypt_init(id, sh(session), &mech, oh(key))?;
-                ok(&m::DecryptInitResponse {
-                    single_output: single_output(&module, id, session, OutputOperation::Decrypt),
-                    repeatable: module.init_repeatable(id, sh(session), oh(key)),
-                })
-            }
         }
         m::OP_ENCRYPT => {
             let r: m::EncryptRequest = req(payload)?;
