@@ -151,10 +151,15 @@ fn repeatable_init<Q: Message, A: RepeatableAnswer>(
     session: u64,
     mech: MechPtr,
     key: CK_OBJECT_HANDLE,
-    op: Op,
     repeat: RepeatOp,
     build: impl Fn(u64, MechanismSpec, u64) -> Q,
 ) -> Result<()> {
+    let op = match repeat {
+        RepeatOp::Sign => Op::Sign,
+        RepeatOp::Verify => Op::Verify,
+        RepeatOp::Encrypt => Op::Encrypt,
+        RepeatOp::Decrypt => Op::Decrypt,
+    };
     let c = open(session)?;
     let Some(spec) = mech.spec()? else {
         return Err(Rv(CKR_OPERATION_CANCEL_FAILED));
@@ -264,7 +269,6 @@ pub(crate) fn encrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -
         session,
         mech,
         key,
-        Op::Encrypt,
         RepeatOp::Encrypt,
         |session, mechanism, key| m::EncryptInitRequest {
             session,
@@ -329,7 +333,6 @@ pub(crate) fn decrypt_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -
         session,
         mech,
         key,
-        Op::Decrypt,
         RepeatOp::Decrypt,
         |session, mechanism, key| m::DecryptInitRequest {
             session,
@@ -450,7 +453,6 @@ pub(crate) fn sign_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) -> R
         session,
         mech,
         key,
-        Op::Sign,
         RepeatOp::Sign,
         |session, mechanism, key| m::SignInitRequest {
             session,
@@ -508,7 +510,6 @@ pub(crate) fn verify_init(session: u64, mech: MechPtr, key: CK_OBJECT_HANDLE) ->
         session,
         mech,
         key,
-        Op::Verify,
         RepeatOp::Verify,
         |session, mechanism, key| m::VerifyInitRequest {
             session,
